@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up verifier in ./.venv. With --lab (or when run as root by scripts/test.sh),
+# also install the Debian packages the mail lab needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_lab=0
+extras="test,bench"
+for arg in "$@"; do
+  case "$arg" in
+    --lab) want_lab=1 ;;
+    --no-lab) want_lab=0 ;;
+    --minimal) extras="" ;;
+  esac
+done
+py=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($py --version)" >&2
+  "$py" -m venv .venv
+fi
+stamp=.venv/.verifier-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing verifier and its dependencies into .venv" >&2
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >&2
+  if [ -n "$extras" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]" >&2
+  else
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e . >&2
+  fi
+  touch "$stamp"
+fi
+if [ "$want_lab" = 1 ]; then
+  bash scripts/install-lab-packages.sh
+fi
