@@ -1,5 +1,18 @@
-"""Placeholder: registers no command yet."""
+"""`verifier lab ...`: the local lab (OVH API emulator and real mail servers)."""
+
+from __future__ import annotations
 
 
-def register(sub) -> None:  # noqa: ARG001
-    return None
+def register(sub) -> None:
+    from verifier.lab import api_cli, mail_cli
+
+    lab = sub.add_parser(
+        "lab",
+        help="run the local lab: an OVH API emulator and real mail servers",
+        description="The local lab stands in for the OVH API and for real mail servers, "
+        "so that every command can be tried without any account anywhere.",
+    )
+    lsub = lab.add_subparsers(dest="lab_command", metavar="LAB_COMMAND")
+    api_cli.register(lsub)
+    mail_cli.register(lsub)
+    lab.set_defaults(func=lambda args: (lab.print_help(), 2)[1])

@@ -1,0 +1,5 @@
+"""Placeholder: registers no lab command yet."""
+
+
+def register(lsub) -> None:  # noqa: ARG001
+    return None
