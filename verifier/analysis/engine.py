@@ -1,0 +1,686 @@
+"""From parsed headers to a verdict: hops, delays, zones, the border, authentication.
+
+Pure: no I/O, no clock. ``analyze(headers, options)`` is the whole engine;
+``analyze_bytes`` adds the parsing step in front of it.
+
+How the border is located (the Received header written by the recipient's
+first server), strongest evidence first:
+
+1. an authserv-id the caller trusts (``--trusted-authserv``);
+2. the ``client-ip`` of a Received-SPF header: SPF is evaluated on the
+   connecting address at the border, so the hop below that header whose
+   client address equals it is the border (the topmost such header is used,
+   so that a relay on the sending side which checks SPF itself cannot pose as
+   the recipient);
+3. the authserv-id of an Authentication-Results header equal to the
+   receiving host of a hop below it;
+4. failing all of those, the topmost hop whose client address is not
+   internal (loopback, RFC 1918, ...), labelled as weak evidence.
+
+From the chosen hop the border moves down through internal hand-offs (an
+internal client address whose name is the receiving host of the hop below),
+so a recipient's own filters are not taken for its border.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from verifier.analysis import findings as F
+from verifier.analysis.hosts import (
+    DEFAULT_PLATFORM_PATTERNS,
+    HostSet,
+    Match,
+    is_internal_ip,
+    org_domain,
+    same_org,
+)
+from verifier.model import AuthResults, Headers, MethodResult, Received, SpfResult
+
+VERDICT_VIA_CONNECTOR = "via-connector"
+VERDICT_BYPASSED = "bypassed"
+VERDICT_INCONCLUSIVE = "inconclusive"
+VERDICT_NOT_DELIVERED = "not-delivered"
+
+ZONE_PLATFORM = "platform"
+ZONE_SMARTHOST = "smarthost"
+ZONE_RECIPIENT = "recipient"
+ZONE_UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    smarthosts: tuple[str, ...] = ()  # names, globs, IPs or networks of the connector's smarthost
+    platform: tuple[str, ...] = DEFAULT_PLATFORM_PATTERNS
+    trusted_authserv_ids: tuple[str, ...] = ()
+    long_delay_seconds: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    index: int  # position among Received headers, 0 = topmost
+    received: Received
+    zone: str
+    delay_seconds: float | None
+    zone_match: Match | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Border:
+    index: int
+    header_index: int
+    receiver: str | None
+    sender_host: str | None
+    sender_rdns: str | None
+    sender_ip: str | None
+    sender_zone: str
+    sender_match: Match | None
+    evidence: tuple[str, ...]
+    evidence_headers: tuple[int, ...]
+    strong: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    from_domain: str | None
+    spf_domains: tuple[str, ...]  # domains SPF passed for (trusted results)
+    dkim_domains: tuple[str, ...]  # domains DKIM passed for (trusted results)
+    spf_aligned: bool
+    dkim_aligned: bool
+    based_on: str  # "results" (recipient's verdicts) | "identifiers" (no results: Return-Path, d=)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    headers: Headers
+    options: Options
+    hops: tuple[Hop, ...]
+    border: Border | None
+    verdict: str
+    findings: tuple[F.Finding, ...]
+    spf: tuple[SpfResult, ...]
+    alignment: Alignment | None
+    trust_limit: int | None = None  # header index of the border's Received header
+    total_seconds: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    def trusted(self, header_index: int) -> bool | None:
+        """Was this header written by the recipient's side (above the border)?"""
+        if self.trust_limit is None:
+            return None
+        return header_index < self.trust_limit
+
+    @property
+    def authserv_ids(self) -> tuple[str, ...]:
+        seen: list[str] = []
+        for ar in self.headers.auth_results:
+            if ar.authserv_id and ar.authserv_id not in seen:
+                seen.append(ar.authserv_id)
+        return tuple(seen)
+
+    def method_results(self, method: str) -> list[tuple[AuthResults, MethodResult]]:
+        out = []
+        for ar in self.headers.auth_results:
+            if ar.kind != "authentication-results":
+                continue
+            for r in ar.results:
+                if r.method == method:
+                    out.append((ar, r))
+        return out
+
+
+def analyze_bytes(data: bytes | str, options: Options | None = None) -> Analysis:
+    from verifier.parsers import parse_headers
+
+    return analyze(parse_headers(data), options or Options())
+
+
+def analyze(headers: Headers, options: Options | None = None) -> Analysis:
+    options = options or Options()
+    smarthost = HostSet(options.smarthosts, provider=True)
+    platform = HostSet(options.platform)
+    trusted_ids = {a.lower() for a in options.trusted_authserv_ids}
+    out: list[F.Finding] = []
+
+    rcv = headers.received
+    _input_findings(headers, out)
+
+    border = _locate_border(headers, trusted_ids)
+    if border is not None:
+        b_rcv = rcv[border[0]]
+        s_zone, s_match = _classify_sender(b_rcv, smarthost, platform)
+    hops = _zones_and_delays(headers, border[0] if border else None, smarthost, platform)
+    total = _chain_findings(headers, hops, options, out)
+
+    b: Border | None = None
+    if border is not None:
+        idx, evidence, ev_headers, strong = border
+        b = Border(
+            index=idx,
+            header_index=b_rcv.header_index,
+            receiver=b_rcv.by_host,
+            sender_host=b_rcv.from_host,
+            sender_rdns=b_rcv.from_rdns,
+            sender_ip=b_rcv.from_ip,
+            sender_zone=s_zone,
+            sender_match=s_match,
+            evidence=tuple(evidence),
+            evidence_headers=tuple(ev_headers),
+            strong=strong,
+        )
+    trust_limit = b.header_index if b else None
+
+    verdict = _verdict(headers, hops, b, smarthost, platform, out)
+    spf = _spf_results(headers)
+    alignment = _auth_findings(headers, spf, trust_limit, smarthost, out)
+    _arc_findings(headers, out)
+    out.append(_verdict_finding(verdict, b, smarthost, hops))
+
+    return Analysis(
+        headers=headers,
+        options=options,
+        hops=tuple(hops),
+        border=b,
+        verdict=verdict,
+        findings=tuple(_sorted_findings(out)),
+        spf=tuple(spf),
+        alignment=alignment,
+        trust_limit=trust_limit,
+        total_seconds=total,
+    )
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _input_findings(headers: Headers, out: list[F.Finding]) -> None:
+    repairs = [d for d in headers.block.defects if d.code.startswith("input.")]
+    if repairs:
+        names = "; ".join(d.message.rstrip(".") for d in repairs[:6])
+        more = f" (and {len(repairs) - 6} more)" if len(repairs) > 6 else ""
+        out.append(F.make("input.repaired", f"The input was repaired before reading: {names}{more}."))
+    if not headers.block.fields:
+        out.append(F.make("input.no-headers", "No header field could be read from the input."))
+
+
+# --------------------------------------------------------------------------- border
+
+
+def _locate_border(headers: Headers, trusted_ids: set[str]):
+    """Return (hop index, evidence, evidence header indexes, strong) or None."""
+    rcv = headers.received
+    if not rcv:
+        return None
+
+    def hops_below(header_index: int):
+        return [i for i, r in enumerate(rcv) if r.header_index > header_index]
+
+    # 1. authserv-ids the caller trusts
+    if trusted_ids:
+        for ar in headers.auth_results:
+            if ar.kind == "authentication-results" and ar.authserv_id and ar.authserv_id.lower() in trusted_ids:
+                for i in hops_below(ar.header_index):
+                    if (rcv[i].by_host or "").lower() == ar.authserv_id.lower():
+                        return _descend(rcv, i, ["trusted authserv-id " + ar.authserv_id], [ar.header_index], True)
+        # A trusted id that names no hop still marks where the recipient's side begins.
+        for ar in headers.auth_results:
+            if ar.kind == "authentication-results" and ar.authserv_id and ar.authserv_id.lower() in trusted_ids:
+                below = hops_below(ar.header_index)
+                if below:
+                    return _descend(rcv, below[0], ["trusted authserv-id " + ar.authserv_id + " above it"], [ar.header_index], True)
+
+    candidates: list[tuple[int, str, int]] = []  # (hop index, evidence, header index)
+    # 2. Received-SPF client-ip, topmost header first
+    for s in headers.spf:
+        if s.source != "received-spf" or not s.client_ip:
+            continue
+        for i in hops_below(s.header_index):
+            if rcv[i].from_ip and rcv[i].from_ip.lower() == s.client_ip.lower():
+                candidates.append((i, f"Received-SPF client-ip {s.client_ip}", s.header_index))
+                break
+        if candidates:
+            break
+    # 3. authserv-id equal to the receiving host of a hop below the AR header
+    ar_hit = None
+    for ar in headers.auth_results:
+        if ar.kind != "authentication-results" or not ar.authserv_id:
+            continue
+        aid = ar.authserv_id.lower().rstrip(".")
+        for i in hops_below(ar.header_index):
+            by = (rcv[i].by_host or "").lower().rstrip(".")
+            if by and (by == aid or by.endswith("." + aid)):
+                ar_hit = (i, f"Authentication-Results authserv-id {ar.authserv_id}", ar.header_index)
+                break
+        if ar_hit:
+            break
+    if candidates:
+        i, ev, hi = candidates[0]
+        evidence, ev_headers = [ev], [hi]
+        if ar_hit and ar_hit[0] == i:
+            evidence.append(ar_hit[1])
+            ev_headers.append(ar_hit[2])
+        # SPF names the very client the border saw: no descent needed.
+        return (i, evidence, ev_headers, True)
+    if ar_hit:
+        return _descend(rcv, ar_hit[0], [ar_hit[1]], [ar_hit[2]], True)
+    # 4. weak: the topmost hop whose client address is external
+    for i, r in enumerate(rcv):
+        if r.from_ip and not is_internal_ip(r.from_ip):
+            return (i, ["first external client address from the top (no authentication header confirms it)"], [], False)
+    return None
+
+
+def _descend(rcv: tuple[Received, ...], i: int, evidence: list[str], ev_headers: list[int], strong: bool):
+    """Move down through the recipient's internal hand-offs."""
+    while i + 1 < len(rcv):
+        r, below = rcv[i], rcv[i + 1]
+        names = {n.lower() for n in (r.from_host, r.from_rdns) if n}
+        below_by = (below.by_host or "").lower()
+        if is_internal_ip(r.from_ip) and below_by and (below_by in names or any(same_org(n, below_by) for n in names)):
+            i += 1
+            evidence = evidence + [f"internal hand-off from {below.by_host}"]
+            continue
+        break
+    return (i, evidence, ev_headers, strong)
+
+
+def _classify_sender(r: Received, smarthost: HostSet, platform: HostSet) -> tuple[str, Match | None]:
+    names = (r.from_rdns, r.from_host)
+    s = smarthost.match_any(ip=r.from_ip, names=names) if smarthost else None
+    p = platform.match_any(ip=r.from_ip, names=names) if platform else None
+    if s and p:
+        if s.strong and not p.strong:
+            return ZONE_SMARTHOST, s
+        if p.strong and not s.strong:
+            return ZONE_PLATFORM, p
+        return ZONE_UNKNOWN, None  # matches both equally: cannot tell
+    if s:
+        return ZONE_SMARTHOST, s
+    if p:
+        return ZONE_PLATFORM, p
+    return ZONE_UNKNOWN, None
+
+
+def _classify_receiver(r: Received, smarthost: HostSet, platform: HostSet) -> tuple[str, Match | None]:
+    s = smarthost.match_name(r.by_host) if smarthost else None
+    p = platform.match_name(r.by_host) if platform else None
+    if s and p:
+        if s.strong and not p.strong:
+            return ZONE_SMARTHOST, s
+        if p.strong and not s.strong:
+            return ZONE_PLATFORM, p
+        return ZONE_UNKNOWN, None
+    if s:
+        return ZONE_SMARTHOST, s
+    if p:
+        return ZONE_PLATFORM, p
+    return ZONE_UNKNOWN, None
+
+
+# --------------------------------------------------------------------------- chain
+
+
+def _zones_and_delays(headers: Headers, border_idx: int | None, smarthost: HostSet, platform: HostSet) -> list[Hop]:
+    rcv = headers.received
+    n = len(rcv)
+    # The timestamp below each hop: the next lower hop with a readable date,
+    # for the bottom hop the Date header.
+    base = headers.date.utc if headers.date and headers.date.utc else None
+    below_ts = [None] * n
+    prev = base
+    for i in range(n - 1, -1, -1):
+        below_ts[i] = prev
+        ts = rcv[i].date.utc if rcv[i].date else None
+        if ts is not None:
+            prev = ts
+    hops = []
+    for i, r in enumerate(rcv):
+        if border_idx is not None and i <= border_idx:
+            zone, m = ZONE_RECIPIENT, None
+        else:
+            zone, m = _classify_receiver(r, smarthost, platform)
+        ts = r.date.utc if r.date else None
+        delay = None
+        if ts is not None and below_ts[i] is not None:
+            d = (ts - below_ts[i]).total_seconds()
+            delay = d if d >= 0 else None
+        hops.append(Hop(i, r, zone, delay, m))
+    return hops
+
+
+def _chain_findings(headers: Headers, hops: list[Hop], options: Options, out: list[F.Finding]) -> float | None:
+    rcv = headers.received
+    if not rcv:
+        out.append(F.make("chain.no-received", "The message carries no Received header, so its route cannot be traced."))
+        return None
+    for h in hops:
+        r = h.received
+        if not r.from_host and not r.by_host and not r.from_ip:
+            out.append(F.make("chain.unparsed-hop", f"Received #{h.index} names neither the sending nor the receiving host; it is kept as written.", [r.header_index]))
+        if r.from_ip and r.ip_valid is False:
+            out.append(F.make("chain.invalid-ip", f"Received #{h.index} records the client address {r.from_ip}, which is not a valid IP address; it is shown as written.", [r.header_index]))
+        if r.date is None or r.date.utc is None:
+            what = f"'{r.date.raw}'" if r.date and r.date.raw else "no date"
+            out.append(F.make("chain.date-unparsed", f"Received #{h.index} has {what} that cannot be read as a date, so the delays around it are unknown.", [r.header_index]))
+    # clock skew and long delays, oldest first
+    prev_ts, prev_label, prev_hdr = None, None, None
+    if headers.date and headers.date.utc:
+        date_field = headers.block.get("date")
+        prev_ts, prev_label, prev_hdr = headers.date.utc, "the Date header", date_field.index if date_field else None
+    first_ts = prev_ts
+    last_ts = None
+    for h in reversed(hops):
+        r = h.received
+        ts = r.date.utc if r.date else None
+        if ts is None:
+            continue
+        if first_ts is None:
+            first_ts = ts
+        last_ts = ts
+        if prev_ts is not None:
+            d = (ts - prev_ts).total_seconds()
+            refs = [r.header_index] + ([prev_hdr] if prev_hdr is not None else [])
+            if d < 0:
+                out.append(F.make("chain.clock-skew", f"Received #{h.index} ({r.by_host or 'unknown host'}) is stamped {_dur(-d)} earlier than {prev_label}: one of the two clocks is wrong, so this delay is not shown.", refs))
+            elif d > options.long_delay_seconds:
+                out.append(F.make("chain.long-delay", f"The message spent {_dur(d)} before Received #{h.index} ({r.by_host or 'unknown host'}) took it, more than the {_dur(options.long_delay_seconds)} threshold.", refs))
+        prev_ts, prev_label, prev_hdr = ts, f"Received #{h.index}", r.header_index
+    total = None
+    if first_ts is not None and last_ts is not None:
+        total = (last_ts - first_ts).total_seconds()
+        if total >= 0:
+            start = "the Date header" if headers.date and headers.date.utc else "the oldest hop"
+            out.append(F.make("chain.total-delay", f"The trip took {_dur(total)} from {start} to the last hop."))
+        else:
+            total = None
+    return total
+
+
+def _dur(seconds: float) -> str:
+    s = abs(seconds)
+    if s < 1:
+        return f"{s:.2f} s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.1f} min"
+    if s < 172800:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"
+
+
+# --------------------------------------------------------------------------- verdict
+
+
+def _verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, platform: HostSet, out: list[F.Finding]) -> str:
+    if any(f.lname == "x-mclm-sbr-processed" and f.value.strip().lower() == "true" for f in headers.block.fields):
+        hdr = [f.index for f in headers.block.fields if f.lname == "x-mclm-sbr-processed"]
+        out.append(F.make("route.sbr-processed", "The platform marked the message as handled by sender-based routing (x-mclm-sbr-processed: true), the mechanism behind send connectors.", hdr))
+    if not smarthost:
+        out.append(F.make("route.no-smarthost-given", "No smarthost was given (--smarthost), so a route through a send connector cannot be proven; only a route through the platform can be."))
+
+    sending = [h for h in hops if h.zone in (ZONE_PLATFORM, ZONE_SMARTHOST, ZONE_UNKNOWN) and (b is None or h.index > b.index)]
+    for h in sending:
+        if h.zone == ZONE_SMARTHOST:
+            out.append(F.make("route.smarthost-hop", f"Received #{h.index} was written by {h.received.by_host}, which matches the smarthost ({_match_text(h.zone_match)}).", [h.received.header_index]))
+        elif h.zone == ZONE_PLATFORM:
+            out.append(F.make("route.platform-hop", f"Received #{h.index} was written by {h.received.by_host}, a platform server (pattern {h.zone_match.pattern if h.zone_match else '?'}).", [h.received.header_index]))
+    # chronological order: higher index is older
+    sm_idx = [h.index for h in sending if h.zone == ZONE_SMARTHOST]
+    pf_idx = [h.index for h in sending if h.zone == ZONE_PLATFORM]
+    platform_after_smarthost = bool(sm_idx and pf_idx and min(pf_idx) < max(sm_idx) and min(pf_idx) < min(sm_idx))
+    if platform_after_smarthost:
+        first_pf = min(pf_idx)
+        out.append(F.make("route.platform-after-smarthost", f"The platform handled the message again (Received #{first_pf}) after the smarthost: the connector did not hand it to the recipient itself.", [hops[first_pf].received.header_index]))
+
+    if b is None:
+        if headers.received:
+            out.append(F.make("border.not-found", "No Authentication-Results authserv-id or Received-SPF client-ip locates the recipient's border, and no hop has an external client address."))
+        return VERDICT_INCONCLUSIVE
+
+    who = _sender_text(b)
+    ev = "; ".join(b.evidence)
+    out.append(F.make("border.found", f"The recipient's border is Received #{b.index}: {b.receiver or 'an unnamed host'} received the message from {who} (evidence: {ev}).", [b.header_index, *b.evidence_headers], severity=F.INFO if b.strong else F.WARNING))
+    if b.sender_zone == ZONE_SMARTHOST:
+        out.append(F.make("border.from-smarthost", f"{who} handed the message to the recipient, and it belongs to the smarthost ({_match_text(b.sender_match)}).", [b.header_index]))
+    elif b.sender_zone == ZONE_PLATFORM:
+        out.append(F.make("border.from-platform", f"{who} handed the message to the recipient, and it is a platform server (pattern {b.sender_match.pattern if b.sender_match else '?'}).", [b.header_index]))
+    else:
+        hint = " Give the provider's egress host or network with --smarthost if it is theirs." if smarthost else ""
+        out.append(F.make("border.from-unknown", f"{who} handed the message to the recipient, and it matches neither the smarthost nor the platform.{hint}", [b.header_index]))
+
+    if b.sender_zone == ZONE_PLATFORM or platform_after_smarthost:
+        return VERDICT_BYPASSED
+    if not smarthost:
+        return VERDICT_INCONCLUSIVE
+    if b.sender_zone == ZONE_SMARTHOST:
+        return VERDICT_VIA_CONNECTOR
+    if sm_idx:
+        return VERDICT_VIA_CONNECTOR
+    return VERDICT_INCONCLUSIVE
+
+
+def _sender_text(b: Border) -> str:
+    name = b.sender_rdns or b.sender_host or "an unnamed host"
+    return f"{name} [{b.sender_ip}]" if b.sender_ip else name
+
+
+def _match_text(m: Match | None) -> str:
+    if m is None:
+        return "no pattern"
+    if m.kind == "provider-domain":
+        return f"same organisational domain as {m.pattern}"
+    if m.kind == "ip":
+        return f"address {m.value} in {m.pattern}"
+    return f"{m.value} matches {m.pattern}"
+
+
+def _verdict_finding(verdict: str, b: Border | None, smarthost: HostSet, hops: list[Hop]) -> F.Finding:
+    refs = [b.header_index] if b else []
+    if verdict == VERDICT_VIA_CONNECTOR:
+        if b and b.sender_zone == ZONE_SMARTHOST:
+            why = f"{_sender_text(b)}, a smarthost host, handed it to the recipient"
+        else:
+            why = "a smarthost hop is on the sending side and nothing from the platform follows it"
+        return F.make("verdict.via-connector", f"The message left through the send connector's smarthost: {why}.", refs)
+    if verdict == VERDICT_BYPASSED:
+        who = _sender_text(b) if b else "a platform server"
+        return F.make("verdict.bypassed", f"The message left through the platform's own outbound ({who}), not through the send connector. Check that the sender's account has the connector attached (sendConnectorId) and that the connector's state is ok.", refs)
+    if b is None:
+        why = "the recipient's border hop cannot be located (no Authentication-Results or Received-SPF from the recipient)"
+    elif not smarthost:
+        why = f"{_sender_text(b)} handed it to the recipient; give the connector's smarthost with --smarthost to prove the route"
+    else:
+        why = f"{_sender_text(b)} handed it to the recipient and matches neither the smarthost nor the platform, and no smarthost hop is on the sending side"
+    return F.make("verdict.inconclusive", f"No route can be proven: {why}.", refs)
+
+
+# --------------------------------------------------------------------------- authentication
+
+
+def _spf_results(headers: Headers) -> list[SpfResult]:
+    from verifier.parsers.auth import spf_results_from_ar
+
+    out = list(headers.spf)
+    for ar in headers.auth_results:
+        if ar.kind == "authentication-results":
+            out.extend(spf_results_from_ar(ar))
+    out.sort(key=lambda s: s.header_index)
+    return out
+
+
+def _auth_findings(headers: Headers, spf: list[SpfResult], trust_limit: int | None, smarthost: HostSet, out: list[F.Finding]) -> Alignment | None:
+    def trusted(idx: int) -> bool:
+        return trust_limit is None or idx < trust_limit
+
+    untrusted = sorted({ar.header_index for ar in headers.auth_results if ar.kind == "authentication-results" and not trusted(ar.header_index)} | {s.header_index for s in headers.spf if not trusted(s.header_index)})
+    if untrusted:
+        out.append(F.make("auth.untrusted-results", f"{len(untrusted)} authentication header(s) sit below the recipient's border, so the sending side wrote them; they are ignored.", untrusted))
+    lenient = [ar.header_index for ar in headers.auth_results if not ar.strict]
+    if lenient:
+        out.append(F.make("auth.lenient-parse", f"{len(lenient)} Authentication-Results header(s) do not follow RFC 8601 and were read leniently.", lenient))
+
+    t_spf = [s for s in spf if trusted(s.header_index)]
+    border_ip = None
+    if trust_limit is not None:
+        for r in headers.received:
+            if r.header_index == trust_limit:
+                border_ip = r.from_ip
+    if not t_spf:
+        out.append(F.make("spf.none-found", "The recipient's servers recorded no SPF result."))
+    seen_spf = set()
+    for s in t_spf:
+        key = (s.result, s.domain, s.client_ip)
+        if key in seen_spf:
+            continue
+        seen_spf.add(key)
+        where = f" for client {s.client_ip}" if s.client_ip else ""
+        if s.result == "pass":
+            out.append(F.make("spf.pass", f"SPF passed for {s.domain or 'an unnamed domain'}{where} ({_src(s)}).", [s.header_index]))
+            if s.client_ip and border_ip and s.client_ip == border_ip and smarthost and smarthost.match_any(ip=s.client_ip, names=()) is not None:
+                out.append(F.make("spf.pass-smarthost-ip", f"SPF passed for the smarthost's address {s.client_ip} that handed the message over.", [s.header_index]))
+        else:
+            out.append(F.make("spf.not-pass", f"SPF gave '{s.result}' for {s.domain or 'an unnamed domain'}{where} ({_src(s)}).", [s.header_index]))
+        if s.client_ip and border_ip and s.client_ip.lower() != border_ip.lower() and s.source == "received-spf":
+            out.append(F.make("spf.client-ip-mismatch", f"SPF was evaluated for {s.client_ip}, but the border hop recorded the client {border_ip}.", [s.header_index, trust_limit]))
+
+    # DKIM
+    sigs = headers.dkim_signatures
+    from_dom = headers.from_.domain if headers.from_ else None
+    if not sigs:
+        out.append(F.make("dkim.not-signed", "The message carries no DKIM signature."))
+    for sig in sigs:
+        d = (sig.d or "").lower() or None
+        if d and from_dom and same_org(d, from_dom):
+            out.append(F.make("dkim.signed-by-sender-domain", f"A DKIM signature was made with d={d}, aligned with the From domain {from_dom}.", [sig.header_index]))
+        elif d and smarthost and smarthost.match_name(d) is not None:
+            out.append(F.make("dkim.signed-by-provider", f"A DKIM signature was made with d={d}, the smarthost provider's domain, not the sender's domain {from_dom or '(unknown)'}.", [sig.header_index]))
+    dkim_pass: list[str] = []
+    for ar, r in _results(headers, "dkim"):
+        if not trusted(ar.header_index):
+            continue
+        d = _dkim_domain(r)
+        if r.result == "pass":
+            if d:
+                dkim_pass.append(d)
+            out.append(F.make("dkim.pass", f"{ar.authserv_id or 'The recipient'} verified a DKIM signature with d={d or '?'}.", [ar.header_index]))
+        elif r.result in ("fail", "permerror", "temperror", "neutral", "policy"):
+            reason = f" ({r.reason or r.comment})" if (r.reason or r.comment) else ""
+            out.append(F.make("dkim.fail", f"{ar.authserv_id or 'The recipient'} could not verify the DKIM signature with d={d or '?'}: {r.result}{reason}.", [ar.header_index]))
+    for ar, r in _results(headers, "dmarc"):
+        if trusted(ar.header_index):
+            hf = r.properties.get("header.from")
+            out.append(F.make("dmarc.result", f"{ar.authserv_id or 'The recipient'} recorded DMARC {r.result} for {hf or from_dom or 'the From domain'}.", [ar.header_index]))
+
+    # Alignment (relaxed: same organisational domain)
+    if not from_dom:
+        return None
+    spf_pass = [s.domain for s in t_spf if s.result == "pass" and s.domain and s.identity != "helo"]
+    has_results = bool(t_spf) or any(trusted(ar.header_index) for ar, _ in _results(headers, "dkim"))
+    if has_results:
+        spf_domains, dkim_domains, based_on = spf_pass, dkim_pass, "results"
+    else:
+        rp = headers.return_path.domain if headers.return_path else None
+        spf_domains = [rp] if rp else []
+        dkim_domains = [s.d.lower() for s in sigs if s.d]
+        based_on = "identifiers"
+    spf_al = any(same_org(x, from_dom) for x in spf_domains)
+    dkim_al = any(same_org(x, from_dom) for x in dkim_domains)
+    al = Alignment(from_dom, tuple(dict.fromkeys(spf_domains)), tuple(dict.fromkeys(dkim_domains)), spf_al, dkim_al, based_on)
+    refs = [headers.from_.header_index] if headers.from_ else []
+    if spf_al or dkim_al:
+        how = " and ".join(x for x, ok in (("SPF", spf_al), ("DKIM", dkim_al)) if ok)
+        out.append(F.make("dmarc.aligned", f"{how} {'passed' if based_on == 'results' else 'would pass'} for a domain aligned with the From domain {from_dom}, so DMARC can pass.", refs))
+    else:
+        spf_txt = ", ".join(spf_domains) or "none"
+        dkim_txt = ", ".join(dkim_domains) or "none"
+        lead = "Neither SPF nor DKIM passed for a domain aligned with" if based_on == "results" else "Neither the Return-Path nor any DKIM d= aligns with"
+        out.append(F.make("dmarc.not-aligned", f"{lead} the From domain {from_dom} (SPF: {spf_txt}; DKIM: {dkim_txt}): DMARC fails wherever {org_domain(from_dom) or from_dom} publishes a policy. Fix: have the provider sign with d={from_dom} (custom DKIM) or use a bounce domain under {from_dom}.", refs))
+    return al
+
+
+def _results(headers: Headers, method: str):
+    for ar in headers.auth_results:
+        if ar.kind != "authentication-results":
+            continue
+        for r in ar.results:
+            if r.method == method:
+                yield ar, r
+
+
+def _dkim_domain(r: MethodResult) -> str | None:
+    d = r.properties.get("header.d")
+    if d:
+        return d.lower()
+    i = r.properties.get("header.i")
+    if i and "@" in i:
+        return i.rsplit("@", 1)[1].lower() or None
+    return None
+
+
+def _src(s: SpfResult) -> str:
+    if s.source == "received-spf":
+        return "Received-SPF"
+    return f"Authentication-Results of {s.authserv_id}" if s.authserv_id else "Authentication-Results"
+
+
+def _arc_findings(headers: Headers, out: list[F.Finding]) -> None:
+    seals = headers.arc_seals
+    amss = headers.arc_message_signatures
+    aars = [ar for ar in headers.auth_results if ar.kind == "arc-authentication-results"]
+    if not (seals or amss or aars):
+        return
+    by_i: dict[int, dict[str, int]] = {}
+    problems: list[str] = []
+    refs: list[int] = []
+
+    def add(i_text, kind, idx):
+        try:
+            i = int(str(i_text).strip())
+        except (TypeError, ValueError):
+            problems.append(f"a {kind} without a valid instance i=")
+            refs.append(idx)
+            return
+        slot = by_i.setdefault(i, {})
+        if kind in slot:
+            problems.append(f"two {kind} headers for i={i}")
+            refs.append(idx)
+        slot[kind] = idx
+
+    for s in seals:
+        add(s.i, "ARC-Seal", s.header_index)
+    for s in amss:
+        add(s.i, "ARC-Message-Signature", s.header_index)
+    for a in aars:
+        add(a.arc_instance, "ARC-Authentication-Results", a.header_index)
+    if by_i:
+        n = max(by_i)
+        for i in range(1, n + 1):
+            slot = by_i.get(i)
+            if not slot:
+                problems.append(f"no ARC set for i={i}")
+                continue
+            for kind in ("ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"):
+                if kind not in slot:
+                    problems.append(f"no {kind} for i={i}")
+        cvs = {int(s.i): (s.tags.get("cv") or "").lower() for s in seals if s.i and s.i.strip().isdigit()}
+        for i, cv in sorted(cvs.items()):
+            if cv == "fail":
+                problems.append(f"the seal of i={i} says cv=fail")
+            elif i == 1 and cv and cv != "none":
+                problems.append(f"the seal of i=1 says cv={cv} instead of none")
+            elif i > 1 and cv and cv != "pass":
+                problems.append(f"the seal of i={i} says cv={cv}")
+        last_cv = cvs.get(n)
+        all_refs = sorted(v for slot in by_i.values() for v in slot.values())
+        out.append(F.make("arc.chain", f"The message carries an ARC chain of {n} instance(s); the last seal says cv={last_cv or '?'}.", all_refs))
+    if problems:
+        out.append(F.make("arc.broken", "The ARC chain is malformed: " + "; ".join(problems[:5]) + ".", refs or [x for slot in by_i.values() for x in slot.values()]))
+
+
+_SEV_ORDER = {F.ERROR: 0, F.WARNING: 1, F.INFO: 2}
+
+
+def _sorted_findings(out: list[F.Finding]) -> list[F.Finding]:
+    # stable: verdict first, then by severity, keeping discovery order within a severity
+    return sorted(out, key=lambda f: (0 if f.code.startswith("verdict.") else 1, _SEV_ORDER.get(f.severity, 3)))
