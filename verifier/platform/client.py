@@ -216,48 +216,46 @@ def map_exception(exc: BaseException, what: str) -> VerifierError:
         return exc
     message = _sentence(_first_arg(exc)) if exc.args else ""
     qid = getattr(exc, "query_id", None)
-    qtext = f" (query id {qid})" if qid else ""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    tags = ", ".join(x for x in (f"HTTP {status}" if status else "", f"query {qid}" if qid else "") if x)
+    tail = f" ({tags})" if tags else ""
     if isinstance(exc, ovhx.HTTPError):
         inner = exc.args[1] if len(exc.args) > 1 else None
         reason = type(inner).__name__ if inner is not None else "request failed"
         return NetworkError(f"Could not {what}: the OVH API could not be reached ({reason}).")
     if isinstance(exc, ovhx.InvalidResponse):
-        return ApiError(f"Could not {what}: the API answered with something that is not JSON.")
+        return ApiError(f"Could not {what}: the API answered with something that is not JSON{tail}.")
     if isinstance(exc, ovhx.OAuth2FailureError):
         return CredentialsError(f"Could not {what}: the OAuth2 token request failed ({message}).")
     if isinstance(exc, ovhx.InvalidConfiguration | ovhx.InvalidRegion):
         return ConfigError(f"Could not {what}: {message}.")
     if isinstance(exc, ovhx.InvalidKey | ovhx.InvalidCredential | ovhx.NotCredential):
-        return CredentialsError(f"Could not {what}: the API rejected the credentials ({message}){qtext}.")
+        return CredentialsError(f"Could not {what}: the API rejected the credentials: {message}{tail}.")
     if isinstance(exc, ovhx.NotGrantedCall | ovhx.Forbidden):
         return CredentialsError(
-            f"Could not {what}: these credentials are not allowed to make this call ({message}){qtext}."
+            f"Could not {what}: these credentials are not allowed to make this call: {message}{tail}."
         )
     if isinstance(exc, ovhx.APIError):
         code = _error_code(exc)
         if code == "INVALID_SIGNATURE":
             return CredentialsError(
-                f"Could not {what}: the API rejected the request signature; check the application "
-                f"secret and consumer key{qtext}."
+                f"Could not {what}: the API rejected the request signature, so the application "
+                f"secret or consumer key is wrong{tail}."
             )
         if code == "QUERY_TIME_OUT":
             return CredentialsError(
-                f"Could not {what}: the API rejected the request timestamp as too old or too far "
-                f"ahead; check this machine's clock{qtext}."
+                f"Could not {what}: the API refused the request timestamp as out of time, so this "
+                f"machine's clock or the API's time source is off{tail}."
             )
         if code in _CREDENTIAL_CODES:
-            return CredentialsError(f"Could not {what}: the API refused the credentials ({message}){qtext}.")
+            return CredentialsError(f"Could not {what}: the API refused the credentials: {message}{tail}.")
         if isinstance(exc, ovhx.ResourceNotFoundError):
-            return NotFoundError(f"Could not {what}: the API says it does not exist ({message}){qtext}.")
-        if isinstance(exc, ovhx.BadParametersError):
-            return ApiError(f"Could not {what}: the API refused the request ({message}){qtext}.")
-        if isinstance(exc, ovhx.ResourceConflictError):
-            return ApiError(f"Could not {what}: the API reports a conflict ({message}){qtext}.")
-        status = getattr(getattr(exc, "response", None), "status_code", None)
+            return NotFoundError(f"Could not {what}: {message}{tail}.")
+        if isinstance(exc, ovhx.BadParametersError | ovhx.ResourceConflictError):
+            return ApiError(f"Could not {what}: {message}{tail}.")
         if status == 401:
-            return CredentialsError(f"Could not {what}: the API wants credentials ({message}){qtext}.")
-        stext = f"HTTP {status}" if status else "an error"
-        return ApiError(f"Could not {what}: the API answered {stext} ({message}){qtext}.")
+            return CredentialsError(f"Could not {what}: the API wants valid credentials: {message}{tail}.")
+        return ApiError(f"Could not {what}: {message or 'the API answered an error'}{tail}.")
     if isinstance(exc, OSError):
         return NetworkError(f"Could not {what}: {type(exc).__name__}.")
     return ApiError(f"Could not {what}: unexpected {type(exc).__name__}.")
