@@ -1,0 +1,327 @@
+"""Paste normalisation: turn whatever a person pasted (or a whole .eml) into header fields.
+
+Written by hand because no library accepts what customers actually paste: the
+stdlib ``email`` parser expects a well-formed message and silently turns a
+mis-folded line into a defect-free body, and none of the header analysers we
+studied decodes HTML-escaped pastes.
+
+What is corrected, each time with a :class:`~verifier.model.Defect` of a stable code:
+
+- ``input.not-utf8``: bytes that are not valid UTF-8 are read as latin-1, byte by byte;
+- ``input.nul``: NUL characters removed;
+- ``input.bom``: a byte-order mark removed;
+- ``input.html-escaped``: ``&lt;`` ``&gt;`` ``&amp;`` ``&quot;`` ``&apos;`` ``&nbsp;`` and
+  numeric entities decoded (so the ``;`` of an entity can never be read as a date
+  separator later), and HTML wrappers (``<pre>``, ``<code>``, ``<br>``...) removed;
+- ``input.line-endings``: CR or mixed CR/LF/CRLF line ends (plain CRLF is normal for
+  a message and is not reported);
+- ``input.double-spaced``: a blank line after every line (CRLF turned into two line ends);
+- ``input.leading-junk``: lines before the first header (blank lines, an
+  "Internet headers:" caption, an mbox ``From `` line);
+- ``input.indented``: every line indented by the same amount (mail-client quoting),
+  or quoted with ``>``;
+- ``input.misfolded``: a continuation line that lost its indentation, including the
+  Outlook layout ``Name:<TAB><newline>value``;
+- ``input.no-header``: nothing that looks like a header field.
+
+A line starts a new field only when it looks like ``Name:`` where the name starts
+with a letter and holds letters, digits, ``-``, ``_`` or ``.``; so ``12:34:56`` (a
+time that lost its fold) and ``2001:db8::1`` (an IPv6 address) are continuations.
+
+Bounds: everything is one pass over the lines; no regular expression here has
+nested quantifiers, and each is applied to one line or to a bounded window.
+"""
+
+from __future__ import annotations
+
+import re
+
+from verifier.model import Defect, HeaderBlock, HeaderField
+
+__all__ = ["normalise", "split_messages", "decode_bytes"]
+
+# Surrogates produced by the "surrogateescape" error handler -> the latin-1 character.
+_SURROGATE_TO_LATIN1 = {0xDC00 + b: chr(b) for b in range(0x80, 0x100)}
+
+_FIELD_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,200})[ \t]*:")
+_HEX_ONLY = re.compile(r"[0-9A-Fa-f]{1,4}")
+_CAPTION_RE = re.compile(
+    r"\s*(?:(?:internet|message|original|full|e-?mail|mail|raw|smtp)\s+){0,2}"
+    r"(?:headers?|en-t[eê]tes?|kopfzeilen)\s*:?\s*",
+    re.IGNORECASE,
+)
+_ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|apos|nbsp|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+_ENTITY_MAP = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'", "nbsp": " "}
+_HTML_TAG_RE = re.compile(
+    r"</?(?:pre|code|br|p|div|span|tt|blockquote|html|body|samp|kbd)(?:[ \t][^<>\n]{0,300})?/?>",
+    re.IGNORECASE,
+)
+_ESCAPE_HINT_RE = re.compile(r"&(?:lt|gt|quot|#[0-9]{1,7});")
+
+
+def decode_bytes(data: bytes) -> tuple[str, bool]:
+    """Decode as UTF-8; each byte that is not valid UTF-8 becomes its latin-1 character.
+
+    Returns the text and whether any byte needed the fallback. Never raises.
+    """
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="surrogateescape")
+        return text.translate(_SURROGATE_TO_LATIN1), True
+
+
+def _unescape_entity(m: re.Match[str]) -> str:
+    name = m.group(1)
+    if name[0] == "#":
+        try:
+            cp = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+            if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
+                return "\ufffd"
+            return chr(cp)
+        except ValueError:
+            return m.group(0)
+    return _ENTITY_MAP[name]
+
+
+def _looks_like_field(line: str) -> re.Match[str] | None:
+    """``Name:`` at the start of a line (no leading whitespace), or None."""
+    if not line or line[0] in " \t":
+        return None
+    m = _FIELD_RE.match(line)
+    if m is None:
+        return None
+    name = m.group(1)
+    # An IPv6 address at the start of a continuation line ("fe80:...", "2a01:...").
+    if _HEX_ONLY.fullmatch(name) and m.end() < len(line) and line[m.end()] in "0123456789abcdefABCDEF:":
+        return None
+    return m
+
+
+def _is_caption(line: str) -> bool:
+    return _CAPTION_RE.fullmatch(line) is not None
+
+
+def _split_lines(text: str) -> tuple[list[str], bool]:
+    """Split on CRLF, LF or CR; report whether the line ends were unusual (CR or mixed)."""
+    has_crlf = "\r\n" in text
+    cr_total = text.count("\r")
+    lf_total = text.count("\n")
+    crlf = text.count("\r\n")
+    odd = False
+    if cr_total and cr_total != crlf:
+        odd = True  # bare CR somewhere
+    if has_crlf and lf_total != crlf:
+        odd = True  # mixed CRLF and LF
+    # "\r\r\n" (a CRLF that went through a CR->CRLF conversion) is one line end.
+    if "\r\r\n" in text:
+        text = text.replace("\r\r\n", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n"), odd
+
+
+def _is_double_spaced(lines: list[str], start: int) -> bool:
+    """True when, from ``start``, header lines alternate with blank lines (at least 3 pairs)."""
+    pairs = 0
+    i = start
+    while i + 1 < len(lines) and pairs < 6:
+        if not lines[i].strip():
+            break
+        if lines[i + 1].strip():
+            return False
+        pairs += 1
+        i += 2
+    return pairs >= 3
+
+
+def normalise(data: bytes | str) -> HeaderBlock:
+    """Read a pasted header block, a whole message or a fragment into header fields.
+
+    Never raises; every correction is reported as a Defect. See the module docstring.
+    """
+    defects: list[Defect] = []
+
+    def add(code: str, message: str) -> None:
+        defects.append(Defect(code, message))
+
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        text, fallback = decode_bytes(bytes(data))
+        if fallback:
+            add("input.not-utf8", "Some bytes were not valid UTF-8 and were read as Latin-1.")
+    else:
+        text = str(data)
+        if _has_surrogate(text):
+            # lone surrogates cannot be encoded later; replace them
+            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        add("input.nul", "NUL characters were removed from the input.")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+        add("input.bom", "A byte-order mark at the start was removed.")
+
+    # HTML: a paste copied from a web page or a ticketing tool.
+    html_wrapped = text.lstrip()[:1] == "<" and _HTML_TAG_RE.match(text.lstrip()) is not None
+    escaped = _ESCAPE_HINT_RE.search(text) is not None
+    if html_wrapped or escaped:
+        text = _HTML_TAG_RE.sub("", text)
+        text = _ENTITY_RE.sub(_unescape_entity, text)
+        add(
+            "input.html-escaped",
+            "The input was HTML (escaped entities such as &lt; or tags such as <pre>); it was decoded.",
+        )
+
+    lines, odd_endings = _split_lines(text)
+    if odd_endings:
+        add("input.line-endings", "Line ends were CR-only or a mix of CR, LF and CRLF; they were unified.")
+
+    # Leading junk: skip to the first line that looks like a field (once dedented).
+    start = 0
+    n = len(lines)
+    skipped_content = False
+    while start < n:
+        line = lines[start]
+        stripped = line.strip()
+        if not stripped:
+            start += 1
+            continue
+        candidate = line.lstrip(" \t>")
+        if _looks_like_field(candidate) and not _is_caption(stripped):
+            break
+        skipped_content = True
+        start += 1
+    if start > 0 and skipped_content:
+        add("input.leading-junk", f"{start} line(s) before the first header were ignored.")
+    if start >= n:
+        add("input.no-header", "No header field was found in the input.")
+        return HeaderBlock(fields=(), defects=tuple(defects), has_body=False, text="")
+
+    # Double spacing (every line followed by a blank line).
+    if _is_double_spaced(lines, start):
+        kept: list[str] = []
+        i = start
+        while i < n:
+            if not lines[i].strip():
+                # a blank line ends the headers only if the next one is blank too
+                if i + 1 < n and lines[i + 1].strip() and (
+                    _looks_like_field(lines[i + 1].lstrip(" \t>")) or lines[i + 1][:1] in " \t"
+                ):
+                    i += 1
+                    continue
+                break
+            kept.append(lines[i])
+            i += 1
+        body_lines = lines[i:]
+        lines = lines[:start] + kept + body_lines
+        n = len(lines)
+        add("input.double-spaced", "Every line was followed by a blank line; the blank lines were removed.")
+
+    # Header region: up to the first blank line.
+    end = start
+    while end < n and lines[end].strip():
+        end += 1
+    has_body = any(line.strip() for line in lines[end:])
+    region = lines[start:end]
+
+    # Quoting with ">" on every line.
+    if region and all(line.lstrip(" \t").startswith(">") for line in region):
+        region = [_strip_quote(line) for line in region]
+        add("input.indented", "Every line was quoted with '>'; the quoting was removed.")
+
+    # Common indentation of every line (mail clients indent a pasted block).
+    indents = [len(line) - len(line.lstrip(" \t")) for line in region]
+    common = min(indents) if indents else 0
+    if common > 0:
+        region = [line[common:] for line in region]
+        add("input.indented", f"Every line was indented by {common} character(s); the indentation was removed.")
+
+    fields: list[HeaderField] = []
+    out_lines: list[str] = []
+    cur_name: str | None = None
+    cur_parts: list[str] = []
+    cur_line = 0
+    misfolded = 0
+
+    def flush() -> None:
+        if cur_name is None:
+            return
+        value = " ".join(p for p in cur_parts if p)
+        fields.append(HeaderField(index=len(fields), name=cur_name, value=value, line=cur_line))
+
+    for raw in region:
+        if raw[:1] in (" ", "\t"):
+            if cur_name is None:  # pragma: no cover - the region starts with a field
+                continue
+            cur_parts.append(raw.strip())
+            out_lines.append(raw.rstrip())
+            continue
+        m = _looks_like_field(raw)
+        if m is not None:
+            flush()
+            cur_name = m.group(1)
+            first = raw[m.end():].strip()
+            cur_parts = [first]
+            out_lines.append(raw.rstrip())
+            cur_line = len(out_lines)
+            continue
+        # A line that is neither a field nor indented: a continuation that lost its fold.
+        if cur_name is None:  # pragma: no cover
+            continue
+        misfolded += 1
+        cur_parts.append(raw.strip())
+        out_lines.append("\t" + raw.strip())
+    flush()
+    if misfolded:
+        add(
+            "input.misfolded",
+            f"{misfolded} continuation line(s) had lost their indentation and were joined to the field above.",
+        )
+    text_out = "\n".join(out_lines) + ("\n" if out_lines else "")
+    return HeaderBlock(fields=tuple(fields), defects=tuple(defects), has_body=has_body, text=text_out)
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(text: str) -> bool:
+    return _SURROGATE_RE.search(text) is not None
+
+
+def _strip_quote(line: str) -> str:
+    s = line.lstrip(" \t")
+    s = s[1:]
+    if s[:1] == " ":
+        s = s[1:]
+    return s
+
+
+def split_messages(data: bytes) -> list[bytes]:
+    """Split an mbox file into messages; anything else comes back as one item.
+
+    A message starts at a ``From `` line at the start of the data or after a blank
+    line, when the next line looks like a header field. The ``From `` line stays
+    with its message (normalise() drops it as leading junk).
+    """
+    if not data:
+        return [data]
+    lines = data.splitlines(keepends=True)
+    starts: list[int] = []
+    offset = 0
+    prev_blank = True
+    for i, line in enumerate(lines):
+        if line.startswith(b"From ") and prev_blank:
+            nxt = lines[i + 1] if i + 1 < len(lines) else b""
+            text_next = nxt.decode("latin-1")
+            if _looks_like_field(text_next) is not None:
+                starts.append(offset)
+        prev_blank = not line.strip()
+        offset += len(line)
+    if len(starts) <= 1:
+        return [data]
+    if starts[0] != 0 and data[: starts[0]].strip():
+        starts.insert(0, 0)
+    out: list[bytes] = []
+    for k, s in enumerate(starts):
+        e = starts[k + 1] if k + 1 < len(starts) else len(data)
+        out.append(data[s:e])
+    return out
