@@ -25,7 +25,11 @@ from verifier.model import (
     TagList,
 )
 from verifier.parsers.addresses import parse_address
-from verifier.parsers.auth import parse_authentication_results, parse_received_spf, spf_results_from_ar
+from verifier.parsers.auth import (
+    parse_authentication_results,
+    parse_received_spf,
+    spf_results_from_ar,
+)
 from verifier.parsers.dates import parse_date
 from verifier.parsers.paste import normalise, split_messages
 from verifier.parsers.received import parse_received
@@ -89,13 +93,19 @@ def parse_headers(data: bytes | str) -> Headers:
             if s is not None:
                 spf.append(s)
         elif name in ("authentication-results", "arc-authentication-results"):
-            a = _guard(f, lambda f=f, name=name: parse_authentication_results(f.value, f.index, name), defects)
+            a = _guard(
+                f,
+                lambda f=f, name=name: parse_authentication_results(f.value, f.index, name),
+                defects,
+            )
             if a is not None:
                 ars.append(a)
         elif name in ("dkim-signature", "arc-seal", "arc-message-signature"):
             t = _guard(f, lambda f=f, name=name: parse_tag_list(f.value, f.index, name), defects)
             if t is not None:
-                {"dkim-signature": dkim, "arc-seal": seals, "arc-message-signature": amss}[name].append(t)
+                {"dkim-signature": dkim, "arc-seal": seals, "arc-message-signature": amss}[
+                    name
+                ].append(t)
         elif name == "return-path" and return_path is None:
             return_path = _guard(f, lambda f=f: parse_address(f.value, f.index), defects)
         elif name == "from" and from_ is None:
@@ -109,7 +119,13 @@ def parse_headers(data: bytes | str) -> Headers:
             if d is not None:
                 date = d
                 if d.utc is None:
-                    defects.append(Defect("date.unparsed", f"The Date header {d.raw[:80]!r} could not be read.", f.index))
+                    defects.append(
+                        Defect(
+                            "date.unparsed",
+                            f"The Date header {d.raw[:80]!r} could not be read.",
+                            f.index,
+                        )
+                    )
     return Headers(
         block=block,
         received=tuple(received),

@@ -82,7 +82,9 @@ def parse_address(value: str, header_index: int) -> Address:
         inner = s[a + 1 : b] if b != -1 else s[a + 1 :]
         inner = inner.strip()
         if not inner:
-            return Address(header_index=header_index, raw=raw, address=None, domain=None)  # null path
+            return Address(
+                header_index=header_index, raw=raw, address=None, domain=None
+            )  # null path
         if ":" in inner and "@" in inner.split(":", 1)[1]:
             inner = inner.rsplit(":", 1)[1]  # obsolete source route "<@a,@b:user@c>"
         address, domain = _clean(inner)

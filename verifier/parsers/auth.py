@@ -43,7 +43,18 @@ MAX_PROPS = 32
 MAX_STRICT_CHARS = 8192
 
 _SPF_RESULTS = frozenset(
-    {"pass", "fail", "softfail", "neutral", "none", "temperror", "permerror", "error", "unknown", "policy"}
+    {
+        "pass",
+        "fail",
+        "softfail",
+        "neutral",
+        "none",
+        "temperror",
+        "permerror",
+        "error",
+        "unknown",
+        "policy",
+    }
 )
 _IP_IN_COMMENT = [
     re.compile(r"designates\s+([0-9A-Fa-f:.]{2,64})\s+as\s+permitted", re.IGNORECASE),
@@ -197,10 +208,14 @@ def _ip_from_comment(comment: str) -> str | None:
 # ------------------------------------------------------------------ Authentication-Results
 
 
-def _lenient(value: str, header_index: int, defects: list[Defect]) -> tuple[str | None, str | None, list[MethodResult]]:
+def _lenient(
+    value: str, header_index: int, defects: list[Defect]
+) -> tuple[str | None, str | None, list[MethodResult]]:
     segs, unbalanced = _segments(value)
     if unbalanced:
-        defects.append(Defect("auth.unbalanced", "A comment in the header is not closed.", header_index))
+        defects.append(
+            Defect("auth.unbalanced", "A comment in the header is not closed.", header_index)
+        )
     authserv_id: str | None = None
     version: str | None = None
     results: list[MethodResult] = []
@@ -256,7 +271,11 @@ def _lenient(value: str, header_index: int, defects: list[Defect]) -> tuple[str 
                 truncated = True
         if method is None or not _KEY_RE.fullmatch(method):
             defects.append(
-                Defect("auth.malformed", f"A part of the header could not be read: {_seg_text(ws)[:80]!r}.", header_index)
+                Defect(
+                    "auth.malformed",
+                    f"A part of the header could not be read: {_seg_text(ws)[:80]!r}.",
+                    header_index,
+                )
             )
             continue
         results.append(
@@ -269,7 +288,13 @@ def _lenient(value: str, header_index: int, defects: list[Defect]) -> tuple[str 
             )
         )
     if truncated:
-        defects.append(Defect("auth.truncated", "The header is too long; only its first results were kept.", header_index))
+        defects.append(
+            Defect(
+                "auth.truncated",
+                "The header is too long; only its first results were kept.",
+                header_index,
+            )
+        )
     return authserv_id, version, results
 
 
@@ -306,7 +331,9 @@ def _strict(value: str) -> tuple[str | None, str | None, list[MethodResult]] | s
     return getattr(parsed, "authserv_id", None), str(version) if version is not None else None, out
 
 
-def parse_authentication_results(value: str, header_index: int, kind: str = "authentication-results") -> AuthResults:
+def parse_authentication_results(
+    value: str, header_index: int, kind: str = "authentication-results"
+) -> AuthResults:
     """Read an Authentication-Results or ARC-Authentication-Results value. Never raises."""
     defects: list[Defect] = []
     arc_instance: int | None = None
@@ -317,7 +344,11 @@ def parse_authentication_results(value: str, header_index: int, kind: str = "aut
             arc_instance = int(m.group(1))
             body = value[m.end() :]
         else:
-            defects.append(Defect("auth.no-instance", "The ARC header has no i= instance number.", header_index))
+            defects.append(
+                Defect(
+                    "auth.no-instance", "The ARC header has no i= instance number.", header_index
+                )
+            )
     lenient_defects: list[Defect] = []
     l_id, l_version, l_results = _lenient(body, header_index, lenient_defects)
     strict = _strict(body)

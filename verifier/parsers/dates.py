@@ -24,7 +24,7 @@ with a single counter (no recursion).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from verifier.model import ParsedDate
 
@@ -107,7 +107,7 @@ def _parse_zone(tok: str) -> int | None:
         return off
     for prefix in ("gmt", "utc", "ut"):
         if low.startswith(prefix) and len(low) > len(prefix) and low[len(prefix)] in "+-":
-            return _parse_offset(tok[len(prefix):])
+            return _parse_offset(tok[len(prefix) :])
     return None
 
 
@@ -144,7 +144,7 @@ def _parse(raw: str) -> ParsedDate:
         iso = _ISO_DATE_RE.match(tok)
         if iso and year is None:
             year, month, day = int(iso.group(1)), int(iso.group(2)), int(iso.group(3))
-            rest = tok[iso.end():]
+            rest = tok[iso.end() :]
             if rest[:1] in ("T", "t", "_"):
                 tokens.insert(i, rest[1:])
             elif rest:
@@ -157,7 +157,7 @@ def _parse(raw: str) -> ParsedDate:
             if tm.group(4):
                 frac = tm.group(4)[:6].ljust(6, "0")
                 micro = int(frac)
-            rest = tok[tm.end():]
+            rest = tok[tm.end() :]
             if rest:
                 z = _parse_zone(rest)
                 if z is None:
@@ -202,7 +202,7 @@ def _parse(raw: str) -> ParsedDate:
     except ValueError:
         return _bad(raw)
     if offset is None:
-        utc = local.replace(tzinfo=timezone.utc)
+        utc = local.replace(tzinfo=UTC)
     else:
-        utc = (local - timedelta(minutes=offset)).replace(tzinfo=timezone.utc)
+        utc = (local - timedelta(minutes=offset)).replace(tzinfo=UTC)
     return ParsedDate(raw=raw, utc=utc, offset_minutes=offset)

@@ -93,7 +93,11 @@ def _looks_like_field(line: str) -> re.Match[str] | None:
         return None
     name = m.group(1)
     # An IPv6 address at the start of a continuation line ("fe80:...", "2a01:...").
-    if _HEX_ONLY.fullmatch(name) and m.end() < len(line) and line[m.end()] in "0123456789abcdefABCDEF:":
+    if (
+        _HEX_ONLY.fullmatch(name)
+        and m.end() < len(line)
+        and line[m.end()] in "0123456789abcdefABCDEF:"
+    ):
         return None
     return m
 
@@ -173,7 +177,10 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
     lines, odd_endings = _split_lines(text)
     if odd_endings:
-        add("input.line-endings", "Line ends were CR-only or a mix of CR, LF and CRLF; they were unified.")
+        add(
+            "input.line-endings",
+            "Line ends were CR-only or a mix of CR, LF and CRLF; they were unified.",
+        )
 
     # Leading junk: skip to the first line that looks like a field (once dedented).
     start = 0
@@ -203,8 +210,12 @@ def normalise(data: bytes | str) -> HeaderBlock:
         while i < n:
             if not lines[i].strip():
                 # a blank line ends the headers only if the next one is blank too
-                if i + 1 < n and lines[i + 1].strip() and (
-                    _looks_like_field(lines[i + 1].lstrip(" \t>")) or lines[i + 1][:1] in " \t"
+                if (
+                    i + 1 < n
+                    and lines[i + 1].strip()
+                    and (
+                        _looks_like_field(lines[i + 1].lstrip(" \t>")) or lines[i + 1][:1] in " \t"
+                    )
                 ):
                     i += 1
                     continue
@@ -214,7 +225,10 @@ def normalise(data: bytes | str) -> HeaderBlock:
         body_lines = lines[i:]
         lines = lines[:start] + kept + body_lines
         n = len(lines)
-        add("input.double-spaced", "Every line was followed by a blank line; the blank lines were removed.")
+        add(
+            "input.double-spaced",
+            "Every line was followed by a blank line; the blank lines were removed.",
+        )
 
     # Header region: up to the first blank line.
     end = start
@@ -233,7 +247,10 @@ def normalise(data: bytes | str) -> HeaderBlock:
     common = min(indents) if indents else 0
     if common > 0:
         region = [line[common:] for line in region]
-        add("input.indented", f"Every line was indented by {common} character(s); the indentation was removed.")
+        add(
+            "input.indented",
+            f"Every line was indented by {common} character(s); the indentation was removed.",
+        )
 
     fields: list[HeaderField] = []
     out_lines: list[str] = []
@@ -259,7 +276,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
         if m is not None:
             flush()
             cur_name = m.group(1)
-            first = raw[m.end():].strip()
+            first = raw[m.end() :].strip()
             cur_parts = [first]
             out_lines.append(raw.rstrip())
             cur_line = len(out_lines)
@@ -277,7 +294,9 @@ def normalise(data: bytes | str) -> HeaderBlock:
             f"{misfolded} continuation line(s) had lost their indentation and were joined to the field above.",
         )
     text_out = "\n".join(out_lines) + ("\n" if out_lines else "")
-    return HeaderBlock(fields=tuple(fields), defects=tuple(defects), has_body=has_body, text=text_out)
+    return HeaderBlock(
+        fields=tuple(fields), defects=tuple(defects), has_body=has_body, text=text_out
+    )
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")

@@ -57,7 +57,9 @@ _V4_PORT_DOT = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3})\.(\d{1,5})")
 _V4_PORT_COLON = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})")
 _V6ISH = re.compile(r"[0-9A-Fa-f:.]{2,64}(?:%[0-9A-Za-z._-]{1,32})?")
 _WEEKDAY_RE = re.compile(r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6},?", re.IGNORECASE)
-_MONTH_RE = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?", re.IGNORECASE)
+_MONTH_RE = re.compile(
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?", re.IGNORECASE
+)
 _ISO_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?")
 _DAY_RE = re.compile(r"\d{1,2}")
 _ENVFROM_RE = re.compile(r"envelope-(?:from|sender)[ =:]{0,3}<?([^<>\s()]{0,512})>?", re.IGNORECASE)
@@ -68,13 +70,33 @@ _TLS_PROTOS = frozenset(
     {"ESMTPS", "ESMTPSA", "LMTPS", "LMTPSA", "UTF8SMTPS", "UTF8SMTPSA", "UTF8LMTPS", "UTF8LMTPSA",
      "SMTPS", "HTTPS", "SMTPSA"}
 )  # fmt: skip
-_PLAIN_PROTOS = frozenset({"SMTP", "ESMTP", "LMTP", "ESMTPA", "LMTPA", "UTF8SMTP", "UTF8SMTPA", "UTF8LMTP", "UTF8LMTPA"})
+_PLAIN_PROTOS = frozenset(
+    {"SMTP", "ESMTP", "LMTP", "ESMTPA", "LMTPA", "UTF8SMTP", "UTF8SMTPA", "UTF8LMTP", "UTF8LMTPA"}
+)
 _AUTH_PROTOS = frozenset(
     {"ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA",
      "SMTPSA", "ASMTP"}
 )  # fmt: skip
-_KNOWN_PROTOS = _TLS_PROTOS | _PLAIN_PROTOS | _AUTH_PROTOS | frozenset(
-    {"HTTP", "HTTPU", "HTTPREST", "LOCAL", "IMAP", "POP3", "MAPI", "TCP", "QMQP", "ECSTREAM", "UUCP", "TLS"}
+_KNOWN_PROTOS = (
+    _TLS_PROTOS
+    | _PLAIN_PROTOS
+    | _AUTH_PROTOS
+    | frozenset(
+        {
+            "HTTP",
+            "HTTPU",
+            "HTTPREST",
+            "LOCAL",
+            "IMAP",
+            "POP3",
+            "MAPI",
+            "TCP",
+            "QMQP",
+            "ECSTREAM",
+            "UUCP",
+            "TLS",
+        }
+    )
 )
 # Words some MTAs put where the reverse name goes when there is none.
 _NO_RDNS = frozenset({"unknown", "softdnserr", "harddnserr", "no-reverse-dns", "unverified"})
@@ -453,7 +475,9 @@ def _has_explicit_helo(toks: list[_Tok]) -> bool:
     return False
 
 
-def _detect_tls(with_toks: list[_Tok], all_comments: list[str], proto: str | None) -> tuple[bool | None, str | None]:
+def _detect_tls(
+    with_toks: list[_Tok], all_comments: list[str], proto: str | None
+) -> tuple[bool | None, str | None]:
     detail: str | None = None
     # Postfix: "(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) ...)"
     for c in all_comments:
@@ -590,7 +614,11 @@ def parse_received(value: str, header_index: int) -> Received:
     if "&" in s and _ENTITY_RE.search(s):
         s = _unescape(s)
         defects.append(
-            Defect("received.html-escaped", "The header held HTML entities; they were decoded.", header_index)
+            Defect(
+                "received.html-escaped",
+                "The header held HTML entities; they were decoded.",
+                header_index,
+            )
         )
     toks, depth, truncated = _tokenise(s)
     if depth > MAX_NESTING:
@@ -626,7 +654,9 @@ def parse_received(value: str, header_index: int) -> Received:
             if t.kind == WORD and t.text.lower() in ("id", "for", "with", "via"):
                 cut = i
                 break
-        date_toks = [t for t in after[:cut] if not (t.kind == COMMENT and _ENVFROM_RE.search(t.text))]
+        date_toks = [
+            t for t in after[:cut] if not (t.kind == COMMENT and _ENVFROM_RE.search(t.text))
+        ]
         tail_toks = after[cut:]
         if date_toks:
             date_text = s[date_toks[0].start : date_toks[-1].end]
@@ -643,10 +673,19 @@ def parse_received(value: str, header_index: int) -> Received:
         if k is not None:
             end = len(toks)
             for i in range(k, len(toks)):
-                if toks[i].kind == WORD and toks[i].text.lower() in ("id", "for", "with", "via", "by", "from"):
+                if toks[i].kind == WORD and toks[i].text.lower() in (
+                    "id",
+                    "for",
+                    "with",
+                    "via",
+                    "by",
+                    "from",
+                ):
                     end = i
                     break
-            date_toks = [t for t in toks[k:end] if not (t.kind == COMMENT and _ENVFROM_RE.search(t.text))]
+            date_toks = [
+                t for t in toks[k:end] if not (t.kind == COMMENT and _ENVFROM_RE.search(t.text))
+            ]
             if date_toks:
                 date_text = s[date_toks[0].start : date_toks[-1].end]
             tail_toks = toks[end:]
@@ -655,11 +694,17 @@ def parse_received(value: str, header_index: int) -> Received:
         date = parse_date(date_text)
         if date.utc is None:
             defects.append(
-                Defect("date.unparsed", f"The date {date.raw[:80]!r} could not be read.", header_index)
+                Defect(
+                    "date.unparsed", f"The date {date.raw[:80]!r} could not be read.", header_index
+                )
             )
         elif date.offset_minutes is None:
             defects.append(
-                Defect("date.no-offset", "The date has no time-zone offset; it was read as UTC.", header_index)
+                Defect(
+                    "date.no-offset",
+                    "The date has no time-zone offset; it was read as UTC.",
+                    header_index,
+                )
             )
     else:
         defects.append(Defect("received.no-date", "The header carries no date.", header_index))
@@ -667,7 +712,12 @@ def parse_received(value: str, header_index: int) -> Received:
     # ---- a leading comment that holds the from clause: "(from HOST [ip]) by ..." (NAVGW)
     work = clause_toks + tail_toks
     has_top_from = any(t.kind == WORD and t.text.lower() == "from" for t in work)
-    if not has_top_from and work and work[0].kind == COMMENT and work[0].text.lower().startswith("from "):
+    if (
+        not has_top_from
+        and work
+        and work[0].kind == COMMENT
+        and work[0].text.lower().startswith("from ")
+    ):
         inner = work[0].text
         sub, _d, _t = _tokenise(inner)
         offset = work[0].start + 1
@@ -707,7 +757,11 @@ def parse_received(value: str, header_index: int) -> Received:
 
     all_comments = [t.text for t in work if t.kind == COMMENT]
     lower_all = " ".join(all_comments).lower()
-    mta_hints = lower_all + " " + " ".join(t.text.lower() for t in clauses.get("with", []) if t.kind != COMMENT)
+    mta_hints = (
+        lower_all
+        + " "
+        + " ".join(t.text.lower() for t in clauses.get("with", []) if t.kind != COMMENT)
+    )
     if "microsoft" in " ".join(t.text.lower() for t in clauses.get("with", [])):
         mta_hints += " microsoft"
 
@@ -743,14 +797,24 @@ def parse_received(value: str, header_index: int) -> Received:
                 break
     if envelope_from is None:
         for idx, t in enumerate(work):
-            if t.kind == WORD and t.text.lower() in ("envelope-from", "envelope-sender") and idx + 1 < len(work):
+            if (
+                t.kind == WORD
+                and t.text.lower() in ("envelope-from", "envelope-sender")
+                and idx + 1 < len(work)
+            ):
                 nxt = work[idx + 1]
                 envelope_from = nxt.text.strip("<>") or None
                 break
 
     if not clauses.get("from") and "from" not in clauses and "by" not in clauses:
-        code = "received.comment-only" if work and all(t.kind == COMMENT for t in work) else "received.no-from-by"
-        defects.append(Defect(code, "The header names neither a sending nor a receiving host.", header_index))
+        code = (
+            "received.comment-only"
+            if work and all(t.kind == COMMENT for t in work)
+            else "received.no-from-by"
+        )
+        defects.append(
+            Defect(code, "The header names neither a sending nor a receiving host.", header_index)
+        )
 
     return Received(
         header_index=header_index,

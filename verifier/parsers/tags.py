@@ -63,15 +63,29 @@ def parse_tag_list(value: str, header_index: int, kind: str = "dkim-signature") 
         tags[name] = val
     if malformed:
         defects.append(
-            Defect("tags.malformed", f"{len(malformed)} part(s) are not tag=value: {malformed[0]!r}.", header_index)
+            Defect(
+                "tags.malformed",
+                f"{len(malformed)} part(s) are not tag=value: {malformed[0]!r}.",
+                header_index,
+            )
         )
     if duplicates:
         defects.append(
-            Defect("tags.duplicate", f"Tag(s) given twice, first value kept: {', '.join(sorted(set(duplicates)))}.", header_index)
+            Defect(
+                "tags.duplicate",
+                f"Tag(s) given twice, first value kept: {', '.join(sorted(set(duplicates)))}.",
+                header_index,
+            )
         )
     if truncated:
-        defects.append(Defect("tags.truncated", f"More than {MAX_TAGS} tags; the rest were ignored.", header_index))
+        defects.append(
+            Defect(
+                "tags.truncated", f"More than {MAX_TAGS} tags; the rest were ignored.", header_index
+            )
+        )
     missing = [t for t in REQUIRED.get(kind, ()) if t not in tags]
     if missing and not truncated:
-        defects.append(Defect("tags.missing", f"Required tag(s) missing: {', '.join(missing)}.", header_index))
+        defects.append(
+            Defect("tags.missing", f"Required tag(s) missing: {', '.join(missing)}.", header_index)
+        )
     return TagList(header_index=header_index, kind=kind, tags=tags, defects=tuple(defects))
