@@ -228,14 +228,6 @@ def _lenient(
         if len(words) > 1 and words[1].isdigit():
             version = words[1]
         segs = segs[1:]
-    elif words:
-        defects.append(
-            Defect(
-                "auth.no-authserv-id",
-                "The header does not start with the name of the server that wrote it (authserv-id).",
-                header_index,
-            )
-        )
     truncated = False
     for seg in segs:
         if len(results) >= MAX_RESINFO:
@@ -245,6 +237,12 @@ def _lenient(
         if not ws:
             continue
         if len(ws) == 1 and ws[0] == ("w", "none"):
+            continue
+        if len(ws) == 1 and ws[0][0] == "w" and "=" not in ws[0][1] and "." in ws[0][1]:
+            # Microsoft (Exchange Online, older format) writes its authserv-id after
+            # the first result: "spf=pass (...) smtp.mailfrom=x; tenant.example; dkim=..."
+            if authserv_id is None:
+                authserv_id = ws[0][1]
             continue
         method = result = None
         reason: str | None = None
@@ -285,6 +283,14 @@ def _lenient(
                 reason=reason,
                 properties=props,
                 comment="; ".join(comments) if comments else None,
+            )
+        )
+    if authserv_id is None and results:
+        defects.append(
+            Defect(
+                "auth.no-authserv-id",
+                "The header does not start with the name of the server that wrote it (authserv-id).",
+                header_index,
             )
         )
     if truncated:

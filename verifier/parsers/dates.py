@@ -174,6 +174,8 @@ def _parse(raw: str) -> ParsedDate:
                 year = int(tok)
             elif len(tok) <= 2 and day is None and (month is None or year is None):
                 day = int(tok)
+            elif len(tok) == 3 and tok[0] == "0" and day is None:
+                day = int(tok)  # "029 Apr 2019": a zero-padded day
             elif len(tok) <= 3 and year is None:
                 y = int(tok)
                 year = y + 2000 if len(tok) <= 2 and y < 50 else y + 1900
