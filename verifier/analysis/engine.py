@@ -24,6 +24,7 @@ so a recipient's own filters are not taken for its border.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from verifier.analysis import findings as F
@@ -31,6 +32,7 @@ from verifier.analysis.hosts import (
     DEFAULT_PLATFORM_PATTERNS,
     HostSet,
     Match,
+    host_set,
     is_internal_ip,
     org_domain,
     same_org,
@@ -137,8 +139,8 @@ def analyze_bytes(data: bytes | str, options: Options | None = None) -> Analysis
 
 def analyze(headers: Headers, options: Options | None = None) -> Analysis:
     options = options or Options()
-    smarthost = HostSet(options.smarthosts, provider=True)
-    platform = HostSet(options.platform)
+    smarthost = host_set(tuple(options.smarthosts), True)
+    platform = host_set(tuple(options.platform))
     trusted_ids = {a.lower() for a in options.trusted_authserv_ids}
     out: list[F.Finding] = []
 
@@ -196,9 +198,9 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
 def _input_findings(headers: Headers, out: list[F.Finding]) -> None:
     repairs = [d for d in headers.block.defects if d.code.startswith("input.")]
     if repairs:
-        names = "; ".join(d.message.rstrip(".") for d in repairs[:6])
-        more = f" (and {len(repairs) - 6} more)" if len(repairs) > 6 else ""
-        out.append(F.make("input.repaired", f"The input was repaired before reading: {names}{more}."))
+        names = " ".join(d.message if d.message.endswith(".") else d.message + "." for d in repairs[:6])
+        more = f" ({len(repairs) - 6} more repairs not listed.)" if len(repairs) > 6 else ""
+        out.append(F.make("input.repaired", f"Repaired before reading: {names}{more}"))
     if not headers.block.fields:
         out.append(F.make("input.no-headers", "No header field could be read from the input."))
 
@@ -206,32 +208,38 @@ def _input_findings(headers: Headers, out: list[F.Finding]) -> None:
 # --------------------------------------------------------------------------- border
 
 
+# Border evidence is looked for in at most this many SPF and Authentication-Results
+# headers (topmost first), so hostile input with thousands of them stays linear.
+MAX_EVIDENCE_HEADERS = 32
+
+
 def _locate_border(headers: Headers, trusted_ids: set[str]):
     """Return (hop index, evidence, evidence header indexes, strong) or None."""
     rcv = headers.received
     if not rcv:
         return None
+    positions = [r.header_index for r in rcv]  # ascending: Received headers in header order
 
-    def hops_below(header_index: int):
-        return [i for i, r in enumerate(rcv) if r.header_index > header_index]
+    def hops_below(header_index: int) -> range:
+        return range(bisect.bisect_right(positions, header_index), len(rcv))
 
     # 1. authserv-ids the caller trusts
     if trusted_ids:
-        for ar in headers.auth_results:
+        for ar in headers.auth_results[:MAX_EVIDENCE_HEADERS]:
             if ar.kind == "authentication-results" and ar.authserv_id and ar.authserv_id.lower() in trusted_ids:
                 for i in hops_below(ar.header_index):
                     if (rcv[i].by_host or "").lower() == ar.authserv_id.lower():
                         return _descend(rcv, i, ["trusted authserv-id " + ar.authserv_id], [ar.header_index], True)
         # A trusted id that names no hop still marks where the recipient's side begins.
-        for ar in headers.auth_results:
+        for ar in headers.auth_results[:MAX_EVIDENCE_HEADERS]:
             if ar.kind == "authentication-results" and ar.authserv_id and ar.authserv_id.lower() in trusted_ids:
                 below = hops_below(ar.header_index)
-                if below:
+                if len(below):
                     return _descend(rcv, below[0], ["trusted authserv-id " + ar.authserv_id + " above it"], [ar.header_index], True)
 
     candidates: list[tuple[int, str, int]] = []  # (hop index, evidence, header index)
     # 2. Received-SPF client-ip, topmost header first
-    for s in headers.spf:
+    for s in headers.spf[:MAX_EVIDENCE_HEADERS]:
         if s.source != "received-spf" or not s.client_ip:
             continue
         for i in hops_below(s.header_index):
@@ -242,7 +250,7 @@ def _locate_border(headers: Headers, trusted_ids: set[str]):
             break
     # 3. authserv-id equal to the receiving host of a hop below the AR header
     ar_hit = None
-    for ar in headers.auth_results:
+    for ar in headers.auth_results[:MAX_EVIDENCE_HEADERS]:
         if ar.kind != "authentication-results" or not ar.authserv_id:
             continue
         aid = ar.authserv_id.lower().rstrip(".")

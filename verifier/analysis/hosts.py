@@ -51,6 +51,7 @@ def ip_or_none(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Addres
         return None
 
 
+@lru_cache(maxsize=8192)
 def is_internal_ip(text: str | None) -> bool:
     """Loopback, RFC 1918, CGNAT, link-local, ULA: addresses that never cross a border.
 
@@ -100,6 +101,12 @@ class Match:
     @property
     def strong(self) -> bool:
         return self.kind != "provider-domain"
+
+
+@lru_cache(maxsize=256)
+def host_set(patterns: tuple[str, ...], provider: bool = False) -> HostSet:
+    """A compiled HostSet, shared between analyses with the same patterns (it is read-only)."""
+    return HostSet(patterns, provider=provider)
 
 
 class HostSet:
