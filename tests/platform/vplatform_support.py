@@ -72,6 +72,6 @@ def one_sentence(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.startswith("verifier: ")]
     assert len(lines) == 1, text
     line = lines[0]
-    assert line.endswith("."), line
+    assert line.endswith(".") and not line.endswith(".."), line
     assert "Traceback" not in text
     return line

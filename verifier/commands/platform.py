@@ -452,7 +452,7 @@ def _connector_test(args) -> int:
             print(f"  {step.status.upper():<4}  {step.name:<16} {step.detail}")
     failure = report.first_failure
     if failure is not None:
-        raise CheckFailedError(f"Connector test of {host}:{port} failed at step {failure.name}: {failure.detail}.")
+        raise CheckFailedError(f"Connector test of {host}:{port} failed at step {failure.name}: {failure.detail.rstrip('.')}.")
     if not args.json:
         print("All steps passed; no mail was sent.")
     return 0
