@@ -64,7 +64,7 @@ def _clean(addr: str) -> tuple[str | None, str | None]:
     if a.lower().startswith("mailto:"):
         a = a[7:]
     if not a or "@" not in a:
-        return (a or None), None
+        return None, None  # "MAILER-DAEMON" and the like: no address to align
     local, domain = a.rsplit("@", 1)
     domain = domain.strip().rstrip(".").lower()
     if not local or not domain:

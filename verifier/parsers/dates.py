@@ -188,6 +188,8 @@ def _parse(raw: str) -> ParsedDate:
                 # "+0000 (UTC)"-style names after an offset do not override it
                 offset = z if offset is None else offset
             continue
+        if tok[0] in "+-" and tok[1:2].isdigit():
+            return _bad(raw)  # an offset out of range ("+9999")
         if low in ("at", "on"):
             continue
         unknown_word = True
