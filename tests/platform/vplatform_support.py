@@ -61,7 +61,8 @@ def run_cli(*argv: str) -> Result:
         except SystemExit as exc:  # argparse usage errors
             rc = int(exc.code or 0)
     result = Result(rc, out.getvalue(), err.getvalue())
-    TRANSCRIPT.append(" ".join(argv))
+    # argv is input, not output: a test may put a password there on purpose (to see it refused).
+    TRANSCRIPT.append(f"verifier {argv[0] if argv else ''} ... -> {result.rc}")
     TRANSCRIPT.append(result.out)
     TRANSCRIPT.append(result.err)
     return result
