@@ -162,8 +162,12 @@ def _tokenise(s: str) -> tuple[list[_Tok], int, bool]:
                 toks.append(_Tok(COMMENT, s[i + 1 : j], i, j + 1))
                 i = j + 1
                 continue
-            toks.append(_Tok(WORD, "(", i, i + 1))
-            i += 1
+            # an unmatched "(": it and the unmatched ones right after it are one word
+            j = i + 1
+            while j < n and s[j] == "(" and j not in parens:
+                j += 1
+            toks.append(_Tok(WORD, s[i:j], i, j))
+            i = j
             continue
         if ch == ")":
             i += 1
@@ -180,8 +184,12 @@ def _tokenise(s: str) -> tuple[list[_Tok], int, bool]:
                 toks.append(_Tok(kind, s[i + 1 : j], i, j + 1))
                 i = j + 1
                 continue
-            toks.append(_Tok(WORD, ch, i, i + 1))
-            i += 1
+            j = i + 1
+            if last_close[close] <= i:  # none can close: the whole run is one word
+                while j < n and s[j] == ch:
+                    j += 1
+            toks.append(_Tok(WORD, s[i:j], i, j))
+            i = j
             continue
         j = i
         while j < n and s[j] not in _WS and s[j] not in _SPECIAL:
@@ -630,6 +638,15 @@ def parse_received(value: str, header_index: int) -> Received:
             )
         )
     if truncated:
+        # Keep the date: read the text after the last ';' when it lies beyond the cut.
+        cut_at = toks[-1].end if toks else 0
+        semi = s.rfind(";")
+        if semi >= cut_at and len(s) - semi <= 4096:
+            tail, _d, _t = _tokenise(s[semi:])
+            for t in tail:
+                t.start += semi
+                t.end += semi
+            toks.extend(tail)
         defects.append(
             Defect(
                 "received.truncated",
