@@ -1,0 +1,348 @@
+"""One probe run: expectations from the API, the trip, the analysis, the verdict.
+
+Order matters and is the point of the design:
+
+1. ask the API what must happen (the account's connector, its smartHost and
+   state, the platform's hostname) and stop before sending anything if the
+   connector is not usable;
+2. resolve the smartHost, so the analysis can recognise it by address too;
+3. open every watched folder and note its UIDNEXT *before* sending;
+4. submit the attached sender's message, then the control's;
+5. wait (IDLE, renewed; polling without IDLE) until each token is seen,
+   a bounce quoting it arrives, or the timeout;
+6. analyse each message with the same engine as ``verifier analyze``;
+7. delete exactly the messages this run created, and sweep earlier probes'
+   leftovers older than the profile's limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from verifier.analysis.engine import (
+    VERDICT_BYPASSED,
+    VERDICT_NOT_DELIVERED,
+    VERDICT_VIA_CONNECTOR,
+    Analysis,
+    Options,
+    analyze_bytes,
+)
+from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS, ip_or_none
+from verifier.errors import ConfigError, NetworkError, NotFoundError, VerifierError
+from verifier.probe import message as pm
+from verifier.probe.imap import Fetched, FolderWatch
+from verifier.probe.profile import Profile, SmtpAccount
+from verifier.probe.smtp import Submitted, submit
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    role: str
+    address: str
+    expect: str  # via-connector | bypassed
+    source: str  # "api" | "profile"
+    connector_id: int | None = None
+    smart_host: str | None = None
+    smart_port: int | None = None
+    connector_state: str | None = None
+    smart_host_ips: tuple[str, ...] = ()
+    problem: str | None = None  # set when the API says the route cannot work now
+
+
+@dataclass
+class Leg:
+    role: str
+    account: SmtpAccount
+    expectation: Expectation
+    token: str
+    submitted: Submitted | None = None
+    sent_at: float | None = None  # monotonic
+    sent_wall: datetime | None = None
+    found: Fetched | None = None
+    bounce: Fetched | None = None
+    analysis: Analysis | None = None
+    verdict: str = VERDICT_NOT_DELIVERED
+    error: str | None = None
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def as_expected(self) -> bool:
+        return self.verdict == self.expectation.expect
+
+
+@dataclass
+class ProbeResult:
+    profile: str
+    platform_hostname: str | None
+    legs: list[Leg]
+    swept: int = 0
+    cleanup_error: str | None = None
+    started: datetime | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(leg.as_expected for leg in self.legs)
+
+
+# --------------------------------------------------------------------------- network helpers
+
+
+async def resolve(name: str, profile: Profile) -> list[str]:
+    """Addresses of ``name``: an IP as is; else through the profile's DNS server, or the system's."""
+    if ip_or_none(name.strip("[]")) is not None:
+        return [name.strip("[]")]
+    if profile.nameserver:
+        import dns.asyncresolver
+        import dns.exception
+        import dns.resolver
+
+        r = dns.asyncresolver.Resolver(configure=False)
+        r.nameservers = [profile.nameserver]
+        r.port = profile.nameserver_port
+        r.lifetime = profile.connect_timeout
+        out: list[str] = []
+        for rtype in ("A", "AAAA"):
+            try:
+                ans = await r.resolve(name, rtype)
+                out.extend(a.to_text() for a in ans)
+            except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+                continue
+            except dns.exception.DNSException as exc:
+                raise NetworkError(f"Cannot resolve {name} through {profile.nameserver}: {type(exc).__name__}.") from None
+        if not out:
+            raise NetworkError(f"{name} has no address in DNS (asked {profile.nameserver}).")
+        return out
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(name, None, type=1)
+    except OSError as exc:
+        raise NetworkError(f"Cannot resolve {name}: {exc.strerror or exc}.") from None
+    return list(dict.fromkeys(i[4][0] for i in infos))
+
+
+def tls_context(profile: Profile) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    if profile.ca_file:
+        try:
+            ctx.load_verify_locations(cafile=profile.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"Cannot load the CA file {profile.ca_file}: {exc}.") from None
+    return ctx
+
+
+# --------------------------------------------------------------------------- expectations
+
+
+def api_expectations(profile: Profile) -> tuple[list[Expectation], str | None]:
+    """What the API says each leg must do. Synchronous (python-ovh); run it in a thread."""
+    from verifier.platform.api import ExchangeApi, pick_service
+    from verifier.platform.client import ClientSettings, make_client
+
+    p = profile.platform
+    client, _ = make_client(ClientSettings(endpoint=p.endpoint, config_file=p.config_file))
+    org, svc = pick_service(client, p.organization, p.service)
+    api = ExchangeApi(client, org, svc)
+    hostname = api.service().hostname
+    out = []
+    for role, acct in (("sender", profile.sender), ("control", profile.control)):
+        if acct is None:
+            continue
+        try:
+            account = api.account(acct.address)
+        except NotFoundError:
+            raise ConfigError(f"The API knows no account {acct.address} on {svc}.") from None
+        cid = account.connector_id
+        if not cid:
+            out.append(Expectation(role, acct.address, VERDICT_BYPASSED, "api"))
+            continue
+        conn = api.connector(cid)
+        problem = None
+        if conn.state != "ok":
+            problem = f"the connector {cid} ({conn.smart_host}) is in state '{conn.state}', not 'ok'"
+        elif conn.task_pending_id:
+            problem = f"the connector {cid} has a task still pending ({conn.task_pending_id})"
+        elif account.task_pending_id:
+            problem = f"the account {acct.address} has a task still pending ({account.task_pending_id})"
+        out.append(
+            Expectation(role, acct.address, VERDICT_VIA_CONNECTOR, "api", cid, conn.smart_host, conn.port, conn.state, problem=problem)
+        )
+    return out, hostname
+
+
+# --------------------------------------------------------------------------- the run
+
+
+async def run_probe(profile: Profile, progress: Progress | None = None, *, now: Callable[[], float] = time.time) -> ProbeResult:
+    say = progress or (lambda _msg: None)
+    start_mono = time.monotonic()
+    started = datetime.now(UTC)
+    hostname = None
+
+    # 1. expectations
+    if profile.platform is not None:
+        say("asking the API what each address must do")
+        exps, hostname = await asyncio.to_thread(api_expectations, profile)
+        by_role = {e.role: e for e in exps}
+    else:
+        by_role = {}
+    legs_spec: list[tuple[str, SmtpAccount]] = [("sender", profile.sender)]
+    if profile.control is not None:
+        legs_spec.append(("control", profile.control))
+    # With a [platform] section the API decides; the profile's 'expect' is for targets without one.
+    expectations: dict[str, Expectation] = {}
+    for role, acct in legs_spec:
+        expectations[role] = by_role.get(role) or Expectation(
+            role, acct.address, acct.expect or (VERDICT_VIA_CONNECTOR if role == "sender" else VERDICT_BYPASSED), "profile"
+        )
+    for e in expectations.values():
+        if e.problem:
+            raise VerifierError(f"Nothing was sent: {e.problem}.", hint="wait for the API's task to finish (verifier connector show --wait) and probe again")
+
+    # 2. smartHost addresses
+    smart_names = [e.smart_host for e in expectations.values() if e.smart_host]
+    smart_ips: list[str] = []
+    for name in dict.fromkeys(smart_names):
+        say(f"resolving the smartHost {name}")
+        smart_ips.extend(await resolve(name, profile))
+    ctx = tls_context(profile)
+
+    # 3. watch the mailbox
+    rec = profile.recipient
+    rec_password = rec.password.reveal(f"the mailbox {rec.address}")
+    imap_addr = (await resolve(rec.host, profile))[0]
+    watches = [
+        FolderWatch(address=imap_addr, port=rec.port, server_hostname=rec.host, ssl_context=ctx,
+                    username=rec.username or rec.address, password=rec_password or "", folder=f,
+                    timeout=profile.connect_timeout)
+        for f in rec.folders
+    ]
+    say(f"opening {', '.join(rec.folders)} on {rec.host}")
+    opened: list[FolderWatch] = []
+    try:
+        for w in watches:
+            try:
+                await w.open()
+                opened.append(w)
+            except VerifierError as exc:
+                if w.folder == rec.folders[0]:
+                    raise
+                say(f"folder {w.folder} not watched: {exc}")
+        legs = []
+        for role, acct in legs_spec:
+            legs.append(Leg(role, acct, expectations[role], pm.new_token(int(now()))))
+
+        # 4. submit
+        for leg in legs:
+            acct = leg.account
+            password = acct.password.reveal(f"the account {acct.address}")
+            addr = (await resolve(acct.host, profile))[0]
+            leg.sent_wall = datetime.now(UTC)
+            msg = pm.build(acct.address, rec.address, leg.token, leg.role, leg.sent_wall)
+            say(f"submitting the {leg.role} message from {acct.address} to {acct.host}:{acct.port}")
+            leg.sent_at = time.monotonic()
+            try:
+                leg.submitted = await submit(address=addr, port=acct.port, server_hostname=acct.host, ssl_context=ctx,
+                                             username=acct.username, password=password, message=msg,
+                                             sender=acct.address, recipient=rec.address, timeout=profile.connect_timeout)
+                leg.timings["submit"] = round(leg.submitted.seconds, 3)
+            except VerifierError as exc:
+                leg.error = str(exc)
+                leg.verdict = VERDICT_NOT_DELIVERED
+
+        # 5. wait
+        pending = {leg.token: leg for leg in legs if leg.submitted is not None}
+        deadline = time.monotonic() + profile.delivery_timeout
+        while pending and time.monotonic() < deadline:
+            for w in opened:
+                for f in await w.scan():
+                    for token, leg in list(pending.items()):
+                        if not pm.carries(f.raw, token):
+                            continue
+                        if pm.is_bounce(f.raw):
+                            leg.bounce = f
+                        else:
+                            leg.found = f
+                        del pending[token]
+            if not pending:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            waiting = ", ".join(sorted(leg.role for leg in pending.values()))
+            say(f"waiting for {waiting} ({remaining:.0f} s left)")
+            # IDLE on the first folder; the others are scanned each time it wakes or the renewal ends.
+            await opened[0].wait_change(min(remaining, profile.idle_renew, 5.0 if len(opened) > 1 else profile.idle_renew), profile.poll_interval)
+
+        # 6. analyse
+        opts_smarthosts = tuple(dict.fromkeys([*smart_names, *smart_ips, *profile.smarthosts]))
+        platform_patterns = list(DEFAULT_PLATFORM_PATTERNS)
+        if profile.platform and profile.platform.platform_patterns:
+            platform_patterns = list(profile.platform.platform_patterns)
+        if hostname:
+            platform_patterns.append(hostname)
+        options = Options(smarthosts=opts_smarthosts, platform=tuple(dict.fromkeys(platform_patterns)))
+        for leg in legs:
+            if leg.bounce is not None:
+                leg.verdict = VERDICT_NOT_DELIVERED
+                leg.error = f"a bounce for the {leg.role} message arrived in {leg.bounce.folder}"
+                continue
+            if leg.found is None:
+                if leg.error is None:
+                    leg.error = f"the {leg.role} message did not arrive within {profile.delivery_timeout:.0f} s"
+                continue
+            t0 = time.monotonic()
+            leg.analysis = analyze_bytes(pm.headers_of(leg.found.raw), options)
+            leg.verdict = leg.analysis.verdict
+            leg.timings["mailbox"] = round(leg.found.seen_at - leg.sent_at, 3) if leg.sent_at else None
+            leg.timings["verdict"] = round(time.monotonic() - t0, 4)
+            leg.timings.update(_header_timings(leg))
+            leg.timings["folder"] = leg.found.folder
+
+        # 7. clean up
+        result = ProbeResult(profile.name, hostname, legs, started=started)
+        try:
+            for w in opened:
+                mine = [leg.found.uid for leg in legs if leg.found and leg.found.folder == w.folder]
+                mine += [leg.bounce.uid for leg in legs if leg.bounce and leg.bounce.folder == w.folder]
+                await w.delete(mine)
+                old = await w.find_leftovers(now() - profile.sweep_after, _probe_token)
+                await w.delete(old)
+                result.swept += len(old)
+        except VerifierError as exc:
+            result.cleanup_error = str(exc)
+        result.seconds = round(time.monotonic() - start_mono, 3)
+        return result
+    finally:
+        for w in opened:
+            await w.close()
+
+
+def _probe_token(header_blob: bytes) -> str | None:
+    m = pm.TOKEN_RE.search(header_blob.decode("latin-1"))
+    return m.group(0) if m else None
+
+
+def _header_timings(leg: Leg) -> dict:
+    """Per-phase times from the message's own Received stamps (1-second resolution)."""
+    a = leg.analysis
+    out: dict = {}
+    if a is None or leg.sent_wall is None:
+        return out
+    sent = leg.sent_wall.replace(microsecond=0)
+    sm = [h for h in a.hops if h.zone == "smarthost" and h.received.date and h.received.date.utc]
+    if sm:
+        out["smarthost"] = max(0.0, (sm[-1].received.date.utc - sent).total_seconds())
+    if a.border is not None:
+        b = a.hops[a.border.index].received
+        if b.date and b.date.utc:
+            out["border"] = max(0.0, (b.date.utc - sent).total_seconds())
+    return out
+

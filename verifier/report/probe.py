@@ -1,0 +1,102 @@
+"""Probe results as text, JSON and Nagios/Icinga plugin output."""
+
+from __future__ import annotations
+
+from verifier.probe.run import ProbeResult
+from verifier.report.json_report import to_json
+from verifier.report.text import render as render_analysis
+
+NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
+
+
+def result_to_json(r: ProbeResult) -> dict:
+    legs = []
+    for leg in r.legs:
+        e = leg.expectation
+        legs.append(
+            {
+                "role": leg.role,
+                "address": leg.account.address,
+                "token": leg.token,
+                "expected": e.expect,
+                "expected_from": e.source,
+                "connector": None
+                if e.connector_id is None
+                else {"id": e.connector_id, "smart_host": e.smart_host, "port": e.smart_port, "state": e.connector_state},
+                "verdict": leg.verdict,
+                "as_expected": leg.as_expected,
+                "error": leg.error,
+                "queue_id": leg.submitted.queue_id if leg.submitted else None,
+                "folder": leg.found.folder if leg.found else (leg.bounce.folder if leg.bounce else None),
+                "internaldate": leg.found.internaldate if leg.found else None,
+                "timings": leg.timings,
+                "analysis": to_json(leg.analysis) if leg.analysis else None,
+            }
+        )
+    return {
+        "profile": r.profile,
+        "ok": r.ok,
+        "platform_hostname": r.platform_hostname,
+        "started": r.started.strftime("%Y-%m-%dT%H:%M:%SZ") if r.started else None,
+        "seconds": r.seconds,
+        "legs": legs,
+        "swept": r.swept,
+        "cleanup_error": r.cleanup_error,
+    }
+
+
+def render_text(r: ProbeResult, *, colour: bool = False) -> str:
+    lines = []
+    status = "OK" if r.ok else "FAILED"
+    lines.append(f"Probe {status}: {r.profile} ({r.seconds:.1f} s)")
+    for leg in r.legs:
+        e = leg.expectation
+        mark = "as expected" if leg.as_expected else f"EXPECTED {e.expect.upper()}"
+        via = f" via connector {e.connector_id} ({e.smart_host}:{e.smart_port})" if e.connector_id else ""
+        lines.append(f"  {leg.role:8} {leg.account.address}: {leg.verdict} — {mark} (the {e.source} says {e.expect}{via})")
+        if leg.error:
+            lines.append(f"           {leg.error}")
+        t = leg.timings
+        if t:
+            parts = [f"{k} {v}s" for k, v in t.items() if k != "folder" and v is not None]
+            if t.get("folder"):
+                parts.append(f"found in {t['folder']}")
+            lines.append("           " + ", ".join(parts))
+    if r.swept:
+        lines.append(f"Swept {r.swept} leftover probe message(s) from earlier runs.")
+    if r.cleanup_error:
+        lines.append(f"Cleanup: {r.cleanup_error}")
+    for leg in r.legs:
+        if leg.analysis is not None:
+            lines.append("")
+            lines.append(f"--- {leg.role} message ({leg.account.address}) ---")
+            lines.append(render_analysis(leg.analysis, colour=colour).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def nagios(r: ProbeResult) -> tuple[int, str]:
+    """Status line with perfdata, and the plugin exit code."""
+    code = NAGIOS_OK
+    parts = []
+    for leg in r.legs:
+        if leg.as_expected:
+            parts.append(f"{leg.role} {leg.verdict}")
+            if leg.analysis and any(f.severity == "warning" and f.code.startswith(("dkim.fail", "spf.not-pass")) for f in leg.analysis.findings):
+                code = max(code, NAGIOS_WARNING)
+        else:
+            parts.append(f"{leg.role} {leg.verdict} (expected {leg.expectation.expect})")
+            code = NAGIOS_CRITICAL
+    if r.cleanup_error:
+        code = max(code, NAGIOS_WARNING)
+    word = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}[code]
+    perf = []
+    for leg in r.legs:
+        mb = leg.timings.get("mailbox")
+        perf.append(f"{leg.role}_delivery={'' if mb is None else f'{mb:.3f}'}s;;;0")
+        perf.append(f"{leg.role}_route_ok={1 if leg.as_expected else 0};;1:;0;1")
+    perf.append(f"duration={r.seconds:.3f}s;;;0")
+    return code, f"VERIFIER PROBE {word} - " + "; ".join(parts) + " | " + " ".join(perf)
+
+
+def nagios_unknown(message: str) -> str:
+    return f"VERIFIER PROBE UNKNOWN - {message}"
