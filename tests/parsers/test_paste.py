@@ -213,3 +213,12 @@ def test_split_messages_single():
     assert split_messages(b"") == [b""]
     single = b"From a@x Mon Jan  1 10:00:00 2024\nSubject: one\n\nbody\n"
     assert split_messages(single) == [single]
+
+
+def test_whitespace_only_line_inside_a_fold():
+    text = "To: a@x.example,\n\t b@x.example,\n\t\n\tc@x.example\nSubject: s\n\nbody\n"
+    b = normalise(text)
+    assert names(b) == ["To", "Subject"]
+    assert b.fields[0].value == "a@x.example, b@x.example, c@x.example"
+    assert "\n\n" not in b.text
+    assert b.has_body is True

@@ -230,10 +230,21 @@ def normalise(data: bytes | str) -> HeaderBlock:
             "Every line was followed by a blank line; the blank lines were removed.",
         )
 
-    # Header region: up to the first blank line.
+    # Header region: up to the first blank line. A line of only spaces or tabs that is
+    # followed by a continuation line is part of a fold (obsolete syntax), not the end.
     end = start
-    while end < n and lines[end].strip():
-        end += 1
+    while end < n:
+        if lines[end].strip():
+            end += 1
+        elif (
+            lines[end]
+            and end + 1 < n
+            and lines[end + 1][:1] in (" ", "\t")
+            and lines[end + 1].strip()
+        ):
+            end += 1
+        else:
+            break
     has_body = any(line.strip() for line in lines[end:])
     region = lines[start:end]
 
@@ -243,7 +254,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
         add("input.indented", "Every line was quoted with '>'; the quoting was removed.")
 
     # Common indentation of every line (mail clients indent a pasted block).
-    indents = [len(line) - len(line.lstrip(" \t")) for line in region]
+    indents = [len(line) - len(line.lstrip(" \t")) for line in region if line.strip()]
     common = min(indents) if indents else 0
     if common > 0:
         region = [line[common:] for line in region]
@@ -270,7 +281,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
             if cur_name is None:  # pragma: no cover - the region starts with a field
                 continue
             cur_parts.append(raw.strip())
-            out_lines.append(raw.rstrip())
+            out_lines.append(raw.rstrip() or raw)
             continue
         m = _looks_like_field(raw)
         if m is not None:
