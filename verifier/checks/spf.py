@@ -142,6 +142,12 @@ def _sentence(result: str, domain: str | None, ip: str, text: str) -> str:
     if result == "none":
         return f"{d} publishes no SPF record."
     detail = text.split(": ", 1)[1] if ": " in text else text
+    if detail.startswith("Too many DNS lookups"):
+        detail = f"it needs more than {pyspf.MAX_LOOKUP} DNS lookups, the limit of RFC 7208 §4.6.4"
+    elif detail.startswith("Void lookup limit"):
+        detail = f"more than {pyspf.MAX_VOID_LOOKUPS} of its lookups found nothing, the void lookup limit of RFC 7208 §4.6.4"
+    elif detail[:1].isupper() and not detail[:3].isupper():
+        detail = detail[0].lower() + detail[1:]
     if result == "temperror":
         return f"The SPF record of {d} could not be evaluated because of a temporary DNS error: {detail.rstrip('.')}."
     return f"The SPF record of {d} is broken: {detail.rstrip('.')}."
