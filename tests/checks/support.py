@@ -58,3 +58,15 @@ MESSAGE = (
     b"\r\n"
     b"Hello Bob.\r\n"
 )
+
+
+def rsa_key(bits: int = 2048) -> tuple[bytes, str]:
+    """A new RSA key made with the openssl command: (PEM private key; the DKIM TXT record)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("The openssl command is not installed, so no RSA key can be generated for this test.")
+    pem = subprocess.run(["openssl", "genrsa", str(bits)], check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "rsa", "-pubout", "-outform", "DER"], input=pem, check=True, capture_output=True).stdout
+    return pem, f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"

@@ -265,8 +265,15 @@ def evaluate(
     def mode(m: str) -> str:
         return "strict" if m == "s" else "relaxed"
 
+    spf_ok = [d for d in spf_d if aligned(d, dom, aspf)]
+    dkim_ok = [d for d in dkim_d if aligned(d, dom, adkim)]
     how = " and ".join(
-        x for x, ok in ((f"SPF ({', '.join(spf_d)}, {mode(aspf)})", spf_al), (f"DKIM ({', '.join(dkim_d)}, {mode(adkim)})", dkim_al)) if ok
+        x
+        for x, ok in (
+            (f"SPF ({', '.join(spf_ok)}, {mode(aspf)})", spf_al),
+            (f"DKIM ({', '.join(dkim_ok)}, {mode(adkim)})", dkim_al),
+        )
+        if ok
     )
     why_not = _why_not(dom, spf_d, dkim_d, aspf, adkim)
 
