@@ -24,7 +24,6 @@ so a recipient's own filters are not taken for its border.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 
 from verifier.analysis import findings as F
@@ -102,15 +101,15 @@ class Analysis:
     findings: tuple[F.Finding, ...]
     spf: tuple[SpfResult, ...]
     alignment: Alignment | None
-    trust_limit: int | None = None  # header index of the border's Received header
+    trusted_headers: frozenset[int] | None = None  # SPF/AR headers the recipient's side wrote
     total_seconds: float | None = None
     extra: dict = field(default_factory=dict)
 
     def trusted(self, header_index: int) -> bool | None:
-        """Was this header written by the recipient's side (above the border)?"""
-        if self.trust_limit is None:
+        """Was this header written by the recipient's side? None when the border is unknown."""
+        if self.trusted_headers is None:
             return None
-        return header_index < self.trust_limit
+        return header_index in self.trusted_headers
 
     @property
     def authserv_ids(self) -> tuple[str, ...]:
@@ -148,15 +147,17 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
     _input_findings(headers, out)
 
     border = _locate_border(headers, trusted_ids)
-    if border is not None:
-        b_rcv = rcv[border[0]]
-        s_zone, s_match = _classify_sender(b_rcv, smarthost, platform)
-    hops = _zones_and_delays(headers, border[0] if border else None, smarthost, platform)
-    total = _chain_findings(headers, hops, options, out)
-
+    guess: str | None = None
+    if border is not None and not border[3]:
+        # Only a guess (the topmost external client address): reported, never used as proof.
+        r = rcv[border[0]]
+        guess = f"{r.from_rdns or r.from_host or 'an unnamed host'} [{r.from_ip}] handing it to {r.by_host or 'an unnamed host'} (Received #{border[0]})"
+        border = None
     b: Border | None = None
     if border is not None:
         idx, evidence, ev_headers, strong = border
+        b_rcv = rcv[idx]
+        s_zone, s_match = _classify_sender(b_rcv, smarthost, platform)
         b = Border(
             index=idx,
             header_index=b_rcv.header_index,
@@ -170,11 +171,13 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
             evidence_headers=tuple(ev_headers),
             strong=strong,
         )
-    trust_limit = b.header_index if b else None
+    hops = _zones_and_delays(headers, b.index if b else None, smarthost, platform)
+    total = _chain_findings(headers, hops, options, out)
 
-    verdict = _verdict(headers, hops, b, smarthost, platform, out)
+    verdict = _verdict(headers, hops, b, smarthost, platform, out, guess)
     spf = _spf_results(headers)
-    alignment = _auth_findings(headers, spf, trust_limit, smarthost, out)
+    trusted = _trusted_headers(headers, b, spf)
+    alignment = _auth_findings(headers, spf, trusted, b, smarthost, out)
     _arc_findings(headers, out)
     out.append(_verdict_finding(verdict, b, smarthost, hops))
 
@@ -187,7 +190,7 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
         findings=tuple(_sorted_findings(out)),
         spf=tuple(spf),
         alignment=alignment,
-        trust_limit=trust_limit,
+        trusted_headers=trusted,
         total_seconds=total,
     )
 
@@ -213,65 +216,71 @@ def _input_findings(headers: Headers, out: list[F.Finding]) -> None:
 MAX_EVIDENCE_HEADERS = 32
 
 
+def _nearest(candidates: list[int], rcv: tuple[Received, ...], header_index: int) -> int | None:
+    """The hop nearest to a header: MTAs write their own results just above (Postfix,
+    OpenDKIM) or just below (Gmail, Sendmail milters, Exchange Online) their Received."""
+    if not candidates:
+        return None
+    return min(candidates, key=lambda i: (abs(rcv[i].header_index - header_index), i))
+
+
 def _locate_border(headers: Headers, trusted_ids: set[str]):
     """Return (hop index, evidence, evidence header indexes, strong) or None."""
     rcv = headers.received
     if not rcv:
         return None
-    positions = [r.header_index for r in rcv]  # ascending: Received headers in header order
+    by_ip: dict[str, list[int]] = {}
+    by_name: dict[str, list[int]] = {}
+    for i, r in enumerate(rcv):
+        if r.from_ip:
+            by_ip.setdefault(r.from_ip.lower(), []).append(i)
+        if r.by_host:
+            by_name.setdefault(r.by_host.lower().rstrip("."), []).append(i)
 
-    def hops_below(header_index: int) -> range:
-        return range(bisect.bisect_right(positions, header_index), len(rcv))
+    def ar_hop(ar: AuthResults) -> int | None:
+        aid = ar.authserv_id.lower().rstrip(".")
+        hit = _nearest(by_name.get(aid, []), rcv, ar.header_index)
+        if hit is None:  # an authserv-id naming the domain of the receiving hosts
+            hit = _nearest([i for n, ids in by_name.items() if n.endswith("." + aid) for i in ids], rcv, ar.header_index)
+        return hit
 
+    ars = [ar for ar in headers.auth_results if ar.kind == "authentication-results" and ar.authserv_id][:MAX_EVIDENCE_HEADERS]
     # 1. authserv-ids the caller trusts
     if trusted_ids:
-        for ar in headers.auth_results[:MAX_EVIDENCE_HEADERS]:
-            if ar.kind == "authentication-results" and ar.authserv_id and ar.authserv_id.lower() in trusted_ids:
-                for i in hops_below(ar.header_index):
-                    if (rcv[i].by_host or "").lower() == ar.authserv_id.lower():
-                        return _descend(rcv, i, ["trusted authserv-id " + ar.authserv_id], [ar.header_index], True)
-        # A trusted id that names no hop still marks where the recipient's side begins.
-        for ar in headers.auth_results[:MAX_EVIDENCE_HEADERS]:
-            if ar.kind == "authentication-results" and ar.authserv_id and ar.authserv_id.lower() in trusted_ids:
-                below = hops_below(ar.header_index)
-                if len(below):
-                    return _descend(rcv, below[0], ["trusted authserv-id " + ar.authserv_id + " above it"], [ar.header_index], True)
-
-    candidates: list[tuple[int, str, int]] = []  # (hop index, evidence, header index)
-    # 2. Received-SPF client-ip, topmost header first
+        for ar in ars:
+            if ar.authserv_id.lower() in trusted_ids:
+                i = ar_hop(ar)
+                if i is None:  # it names no hop: the first Received below it is the border
+                    below = [j for j, r in enumerate(rcv) if r.header_index > ar.header_index]
+                    i = below[0] if below else None
+                if i is not None:
+                    return _descend(rcv, i, ["trusted authserv-id " + ar.authserv_id], [ar.header_index], True)
+    # 2. the topmost piece of evidence of either kind: a Received-SPF client-ip equal to a
+    #    hop's client address, or an authserv-id equal to a hop's receiving host. Topmost,
+    #    because a relay on the sending side may check SPF or DKIM itself and say so lower down.
+    evidence: list[tuple[int, int, str, bool]] = []  # (header index, hop, text, is_spf)
     for s in headers.spf[:MAX_EVIDENCE_HEADERS]:
-        if s.source != "received-spf" or not s.client_ip:
-            continue
-        for i in hops_below(s.header_index):
-            if rcv[i].from_ip and rcv[i].from_ip.lower() == s.client_ip.lower():
-                candidates.append((i, f"Received-SPF client-ip {s.client_ip}", s.header_index))
-                break
-        if candidates:
-            break
-    # 3. authserv-id equal to the receiving host of a hop below the AR header
-    ar_hit = None
-    for ar in headers.auth_results[:MAX_EVIDENCE_HEADERS]:
-        if ar.kind != "authentication-results" or not ar.authserv_id:
-            continue
-        aid = ar.authserv_id.lower().rstrip(".")
-        for i in hops_below(ar.header_index):
-            by = (rcv[i].by_host or "").lower().rstrip(".")
-            if by and (by == aid or by.endswith("." + aid)):
-                ar_hit = (i, f"Authentication-Results authserv-id {ar.authserv_id}", ar.header_index)
-                break
-        if ar_hit:
-            break
-    if candidates:
-        i, ev, hi = candidates[0]
-        evidence, ev_headers = [ev], [hi]
-        if ar_hit and ar_hit[0] == i:
-            evidence.append(ar_hit[1])
-            ev_headers.append(ar_hit[2])
-        # SPF names the very client the border saw: no descent needed.
-        return (i, evidence, ev_headers, True)
-    if ar_hit:
-        return _descend(rcv, ar_hit[0], [ar_hit[1]], [ar_hit[2]], True)
-    # 4. weak: the topmost hop whose client address is external
+        if s.source == "received-spf" and s.client_ip:
+            i = _nearest(by_ip.get(s.client_ip.lower(), []), rcv, s.header_index)
+            if i is not None:
+                evidence.append((s.header_index, i, f"Received-SPF client-ip {s.client_ip}", True))
+    for ar in ars:
+        i = ar_hop(ar)
+        if i is not None:
+            evidence.append((ar.header_index, i, f"Authentication-Results authserv-id {ar.authserv_id}", False))
+    if evidence:
+        evidence.sort()
+        top_header, hop, text, is_spf = evidence[0]
+        texts, refs = [text], [top_header]
+        for h, i, t, _ in evidence[1:]:
+            if i == hop and t not in texts:
+                texts.append(t)
+                refs.append(h)
+        if is_spf:
+            # SPF names the very client the border saw: no descent needed.
+            return (hop, texts, refs, True)
+        return _descend(rcv, hop, texts, refs, True)
+    # 3. weak: the topmost hop whose client address is external (a guess, never proof)
     for i, r in enumerate(rcv):
         if r.from_ip and not is_internal_ip(r.from_ip):
             return (i, ["first external client address from the top (no authentication header confirms it)"], [], False)
@@ -420,7 +429,7 @@ def _dur(seconds: float) -> str:
 # --------------------------------------------------------------------------- verdict
 
 
-def _verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, platform: HostSet, out: list[F.Finding]) -> str:
+def _verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, platform: HostSet, out: list[F.Finding], guess: str | None = None) -> str:
     if any(f.lname == "x-mclm-sbr-processed" and f.value.strip().lower() == "true" for f in headers.block.fields):
         hdr = [f.index for f in headers.block.fields if f.lname == "x-mclm-sbr-processed"]
         out.append(F.make("route.sbr-processed", "The platform marked the message as handled by sender-based routing (x-mclm-sbr-processed: true), the mechanism behind send connectors.", hdr))
@@ -443,7 +452,8 @@ def _verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: Hos
 
     if b is None:
         if headers.received:
-            out.append(F.make("border.not-found", "No Authentication-Results authserv-id or Received-SPF client-ip locates the recipient's border, and no hop has an external client address."))
+            hint = f" The topmost external client address suggests {guess}, but nothing confirms it." if guess else " No hop has an external client address either."
+            out.append(F.make("border.not-found", "No Authentication-Results authserv-id or Received-SPF client-ip locates the recipient's border." + hint + " Give the recipient's authserv-id with --trusted-authserv if it is known."))
         return VERDICT_INCONCLUSIVE
 
     who = _sender_text(b)
@@ -517,9 +527,56 @@ def _spf_results(headers: Headers) -> list[SpfResult]:
     return out
 
 
-def _auth_findings(headers: Headers, spf: list[SpfResult], trust_limit: int | None, smarthost: HostSet, out: list[F.Finding]) -> Alignment | None:
+def _trusted_headers(headers: Headers, b: Border | None, spf: list[SpfResult]) -> frozenset[int] | None:
+    """Which SPF and Authentication-Results headers the recipient's side wrote.
+
+    Above the border's Received header: all of them. Between it and the next
+    Received below (where Gmail, Sendmail milters and Exchange Online put their
+    own results, and where a Postfix relay on the sending side puts *its*
+    results): only those that name the border, by SPF client-ip or by
+    authserv-id. Below that: none.
+    """
+    if b is None:
+        return None
+    rcv = headers.received
+    top = b.header_index
+    bottom = rcv[b.index + 1].header_index if b.index + 1 < len(rcv) else None
+    border_ip = (rcv[b.index].from_ip or "").lower() or None
+    border_by = (rcv[b.index].by_host or "").lower().rstrip(".") or None
+    next_by = (rcv[b.index + 1].by_host or "").lower().rstrip(".") if bottom is not None else None
+    ar_ips: dict[int, set[str]] = {}
+    for x in spf:
+        if x.source == "authentication-results" and x.client_ip:
+            ar_ips.setdefault(x.header_index, set()).add(x.client_ip.lower())
+    out: set[int] = set()
+
+    def in_gap(i: int) -> bool:
+        return i > top and (bottom is None or i < bottom)
+
+    for ar in headers.auth_results:
+        i = ar.header_index
+        if i < top:
+            out.add(i)
+        elif in_gap(i):
+            aid = (ar.authserv_id or "").lower().rstrip(".")
+            if aid and border_by and (aid == border_by or border_by.endswith("." + aid)):
+                out.add(i)
+            elif aid and next_by and (aid == next_by or next_by.endswith("." + aid)):
+                continue
+            elif aid and border_by and same_org(aid, border_by):
+                out.add(i)
+            elif border_ip and border_ip in ar_ips.get(i, ()):
+                out.add(i)
+    for x in headers.spf:
+        i = x.header_index
+        if i < top or (in_gap(i) and border_ip and (x.client_ip or "").lower() == border_ip):
+            out.add(i)
+    return frozenset(out)
+
+
+def _auth_findings(headers: Headers, spf: list[SpfResult], trusted_set: frozenset[int] | None, b: Border | None, smarthost: HostSet, out: list[F.Finding]) -> Alignment | None:
     def trusted(idx: int) -> bool:
-        return trust_limit is None or idx < trust_limit
+        return trusted_set is None or idx in trusted_set
 
     untrusted = sorted({ar.header_index for ar in headers.auth_results if ar.kind == "authentication-results" and not trusted(ar.header_index)} | {s.header_index for s in headers.spf if not trusted(s.header_index)})
     if untrusted:
@@ -529,11 +586,7 @@ def _auth_findings(headers: Headers, spf: list[SpfResult], trust_limit: int | No
         out.append(F.make("auth.lenient-parse", f"{len(lenient)} Authentication-Results header(s) do not follow RFC 8601 and were read leniently.", lenient))
 
     t_spf = [s for s in spf if trusted(s.header_index)]
-    border_ip = None
-    if trust_limit is not None:
-        for r in headers.received:
-            if r.header_index == trust_limit:
-                border_ip = r.from_ip
+    border_ip = b.sender_ip if b else None
     if not t_spf:
         out.append(F.make("spf.none-found", "The recipient's servers recorded no SPF result."))
     seen_spf = set()
@@ -545,12 +598,12 @@ def _auth_findings(headers: Headers, spf: list[SpfResult], trust_limit: int | No
         where = f" for client {s.client_ip}" if s.client_ip else ""
         if s.result == "pass":
             out.append(F.make("spf.pass", f"SPF passed for {s.domain or 'an unnamed domain'}{where} ({_src(s)}).", [s.header_index]))
-            if s.client_ip and border_ip and s.client_ip == border_ip and smarthost and smarthost.match_any(ip=s.client_ip, names=()) is not None:
+            if s.client_ip and border_ip and s.client_ip.lower() == border_ip.lower() and b.sender_zone == ZONE_SMARTHOST:
                 out.append(F.make("spf.pass-smarthost-ip", f"SPF passed for the smarthost's address {s.client_ip} that handed the message over.", [s.header_index]))
         else:
             out.append(F.make("spf.not-pass", f"SPF gave '{s.result}' for {s.domain or 'an unnamed domain'}{where} ({_src(s)}).", [s.header_index]))
         if s.client_ip and border_ip and s.client_ip.lower() != border_ip.lower() and s.source == "received-spf":
-            out.append(F.make("spf.client-ip-mismatch", f"SPF was evaluated for {s.client_ip}, but the border hop recorded the client {border_ip}.", [s.header_index, trust_limit]))
+            out.append(F.make("spf.client-ip-mismatch", f"SPF was evaluated for {s.client_ip}, but the border hop recorded the client {border_ip}.", [s.header_index, b.header_index]))
 
     # DKIM
     sigs = headers.dkim_signatures
