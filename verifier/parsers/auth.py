@@ -16,6 +16,10 @@ lenient reader only adds the comments and the non-standard properties it saw
 (``action``...); ``strict`` is True. When authres rejects it, the lenient reading
 is used, ``strict`` is False and a Defect ``auth.non-conformant`` says why.
 
+Cost: authres takes about 0.4 ms for a typical header, several times the lenient
+reader; it is skipped when the header does not start with an authserv-id (it
+would reject it anyway).
+
 Bounds: one pass over the value; parentheses are matched with an explicit stack;
 at most :data:`MAX_RESINFO` method results and :data:`MAX_PROPS` properties per
 result are kept (``auth.truncated``). Header values longer than
@@ -357,7 +361,13 @@ def parse_authentication_results(
             )
     lenient_defects: list[Defect] = []
     l_id, l_version, l_results = _lenient(body, header_index, lenient_defects)
-    strict = _strict(body)
+    # RFC 8601 requires the authserv-id first; when the lenient reader found none there,
+    # authres would reject the header too, so its (costly) pass is skipped.
+    first_word = body.lstrip().split(None, 1)[0] if body.strip() else ""
+    if l_id is None or "=" in first_word.split(";", 1)[0]:
+        strict: tuple[str | None, str | None, list[MethodResult]] | str = "no authserv-id first"
+    else:
+        strict = _strict(body)
     if isinstance(strict, str):
         defects.extend(lenient_defects)
         defects.append(

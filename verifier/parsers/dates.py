@@ -61,6 +61,8 @@ _TOKEN_SPLIT_RE = re.compile(r"[\s,]+")
 
 
 def _strip_comments(text: str) -> str:
+    if "(" not in text and ")" not in text:
+        return text
     out: list[str] = []
     depth = 0
     for ch in text:

@@ -124,17 +124,26 @@ def _unescape(value: str) -> str:
     return _ENTITY_RE.sub(rep, value)
 
 
+_PAREN_RE = re.compile(r"[()]")
+_WORD_RE = re.compile(r'[^\s()\[\]<>;"]+')
+_SPACE_RE = re.compile(r"\s+")
+
+
 def _match_parens(s: str) -> tuple[dict[int, int], int]:
-    """Map each '(' that has a matching ')' to its position; also the max depth seen."""
+    """Map each '(' that has a matching ')' to its position; also the max depth seen.
+
+    One explicit stack, visiting only the parentheses (found by a regex scan).
+    """
     stack: list[int] = []
     match: dict[int, int] = {}
     depth = 0
-    for i, ch in enumerate(s):
-        if ch == "(":
+    for m in _PAREN_RE.finditer(s):
+        i = m.start()
+        if s[i] == "(":
             stack.append(i)
             if len(stack) > depth:
                 depth = len(stack)
-        elif ch == ")" and stack:
+        elif stack:
             match[stack.pop()] = i
     return match, depth
 
@@ -143,37 +152,47 @@ def _tokenise(s: str) -> tuple[list[_Tok], int, bool]:
     """One pass over ``s``. Returns tokens, the maximum nesting depth and whether truncated."""
     parens, depth = _match_parens(s) if "(" in s else ({}, 0)
     toks: list[_Tok] = []
+    append = toks.append
     n = len(s)
     i = 0
     closers = {"[": "]", "<": ">", '"': '"'}
     last_close = {c: s.rfind(c) for c in ("]", ">", '"')}
     truncated = False
+    word_match = _WORD_RE.match
+    space_match = _SPACE_RE.match
     while i < n:
         if len(toks) >= MAX_TOKENS:
             truncated = True
             break
+        m = word_match(s, i)
+        if m is not None:
+            j = m.end()
+            append(_Tok(WORD, s[i:j], i, j))
+            i = j
+            continue
         ch = s[i]
-        if ch in _WS:
-            i += 1
+        if ch in _WS or ch.isspace():
+            m = space_match(s, i)
+            i = m.end() if m is not None else i + 1
             continue
         if ch == "(":
             j = parens.get(i)
             if j is not None:
-                toks.append(_Tok(COMMENT, s[i + 1 : j], i, j + 1))
+                append(_Tok(COMMENT, s[i + 1 : j], i, j + 1))
                 i = j + 1
                 continue
             # an unmatched "(": it and the unmatched ones right after it are one word
             j = i + 1
             while j < n and s[j] == "(" and j not in parens:
                 j += 1
-            toks.append(_Tok(WORD, s[i:j], i, j))
+            append(_Tok(WORD, s[i:j], i, j))
             i = j
             continue
         if ch == ")":
             i += 1
             continue
         if ch == ";":
-            toks.append(_Tok(SEMI, ";", i, i + 1))
+            append(_Tok(SEMI, ";", i, i + 1))
             i += 1
             continue
         if ch in closers:
@@ -181,23 +200,19 @@ def _tokenise(s: str) -> tuple[list[_Tok], int, bool]:
             j = -1 if last_close[close] <= i else s.find(close, i + 1, i + 1 + MAX_SPAN)
             if j != -1:
                 kind = BRACKET if ch == "[" else ANGLE if ch == "<" else QUOTED
-                toks.append(_Tok(kind, s[i + 1 : j], i, j + 1))
+                append(_Tok(kind, s[i + 1 : j], i, j + 1))
                 i = j + 1
                 continue
             j = i + 1
             if last_close[close] <= i:  # none can close: the whole run is one word
                 while j < n and s[j] == ch:
                     j += 1
-            toks.append(_Tok(WORD, s[i:j], i, j))
+            append(_Tok(WORD, s[i:j], i, j))
             i = j
             continue
-        j = i
-        while j < n and s[j] not in _WS and s[j] not in _SPECIAL:
-            j += 1
-        if j == i:  # pragma: no cover - ">" or "]" alone
-            j = i + 1
-        toks.append(_Tok(WORD, s[i:j], i, j))
-        i = j
+        # a stray ">" or "]"
+        append(_Tok(WORD, ch, i, i + 1))
+        i += 1
     return toks, depth, truncated
 
 
@@ -677,14 +692,16 @@ def parse_received(value: str, header_index: int) -> Received:
         tail_toks = after[cut:]
         if date_toks:
             date_text = s[date_toks[0].start : date_toks[-1].end]
-            if date_text.strip() and parse_date(date_text).utc is None:
-                # the text after the last ';' is not a date: maybe one is earlier (no ';')
-                k = _find_date_start(clause_toks)
-                if k is not None:
-                    alt = s[clause_toks[k].start : clause_toks[-1].end]
-                    if parse_date(alt).utc is not None:
-                        date_text = alt
-                        clause_toks = clause_toks[:k]
+            if date_text.strip():
+                date = parse_date(date_text)
+                if date.utc is None:
+                    # the text after the last ';' is not a date: maybe one is earlier (no ';')
+                    k = _find_date_start(clause_toks)
+                    if k is not None:
+                        alt = parse_date(s[clause_toks[k].start : clause_toks[-1].end])
+                        if alt.utc is not None:
+                            date, date_text = alt, alt.raw
+                            clause_toks = clause_toks[:k]
     else:
         k = _find_date_start(toks)
         if k is not None:
@@ -708,7 +725,8 @@ def parse_received(value: str, header_index: int) -> Received:
             tail_toks = toks[end:]
             clause_toks = toks[:k]
     if date_text is not None and date_text.strip():
-        date = parse_date(date_text)
+        if date is None:
+            date = parse_date(date_text)
         if date.utc is None:
             defects.append(
                 Defect(
