@@ -145,3 +145,17 @@ def test_arc_chain_signed_here():
     # run_checks reports it when the message has ARC headers
     rep = run(run_checks(sealed, analyze_bytes(sealed), res))
     assert rep.arc is not None and rep.arc.cv == "pass"
+
+
+def test_signature_cap_bounds_dns_lookups():
+    from verifier.checks.dkim import MAX_SIGNATURES, verify_dkim
+
+    seed, record = ed25519_key()
+    one = sign(MESSAGE, "s", "example.com", seed).split(b"\r\nFrom:", 1)[0] + b"\r\n"
+    many = one * (MAX_SIGNATURES + 5) + MESSAGE
+    res = StaticResolver({"s._domainkey.example.com": {"TXT": record}})
+    results = run(verify_dkim(many, res))
+    assert len(results) == MAX_SIGNATURES + 5
+    assert [v.result for v in results[:MAX_SIGNATURES]] == ["pass"] * MAX_SIGNATURES
+    assert all(v.result == "neutral" and "more than" in v.reason for v in results[MAX_SIGNATURES:])
+    assert len(res.log) == 1

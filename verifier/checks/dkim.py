@@ -46,6 +46,10 @@ PASS, FAIL, NEUTRAL, PERMERROR, TEMPERROR, HEADER_ONLY = (
 )
 HEADER_ONLY_REASON = "header signature valid, body not checked"
 
+#: Signatures beyond this many are reported, not verified: a message with
+#: thousands of DKIM-Signature fields must not cost thousands of DNS lookups.
+MAX_SIGNATURES = 50
+
 
 @dataclass(frozen=True, slots=True)
 class DkimVerification:
@@ -229,7 +233,10 @@ async def verify_dkim(message: bytes, resolver: Resolver, *, headers_only: bool 
     sig_headers = [(n, v) for n, v in headers if n.lower() == b"dkim-signature"]
     parsed: list[tuple[dict | None, str | None]] = []
     names: set[str] = set()
-    for _n, v in sig_headers:
+    for n, (_n, v) in enumerate(sig_headers):
+        if n >= MAX_SIGNATURES:
+            parsed.append((None, f"Not verified: the message carries more than {MAX_SIGNATURES} DKIM signatures."))
+            continue
         try:
             sig = parse_tag_value(v)
         except InvalidTagValueList as exc:

@@ -32,6 +32,7 @@ connection policy are shared with the other checks.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from dataclasses import asdict, dataclass
 
 import spf as pyspf
@@ -90,6 +91,9 @@ class _Query(pyspf.query):
             raise pyspf.TempError(str(exc)) from exc
         except NetworkError as exc:
             raise pyspf.TempError(str(exc)) from exc
+        except (concurrent.futures.CancelledError, RuntimeError) as exc:
+            # the caller was cancelled or its loop closed: end the evaluation quickly
+            raise pyspf.TempError("the evaluation was cancelled") from exc
         if qtype == "TXT":
             return [[v] for v in values]
         return list(values)
