@@ -176,3 +176,16 @@ def test_progress_elsewhere_prints_state_changes_only():
         "task 1 (addSendConnector): doing",
         "task 1 (addSendConnector): done",
     ]
+
+
+def test_follow_a_task_known_only_by_id_reports_state_on_timeout(capsys):
+    import argparse
+
+    from verifier.commands.platform import _follow
+
+    args = argparse.Namespace(wait_timeout=0)
+    with pytest.raises(TaskTimeoutError) as info:
+        _follow(_api(["doing"]), 7, args, lambda: "account a@b.test has sendConnectorId 3 in state ok")
+    assert str(info.value).endswith("was left running; account a@b.test has sendConnectorId 3 in state ok.")
+    assert "7" in info.value.hint
+    assert "task 7 (addSendConnector): doing" in capsys.readouterr().err

@@ -200,17 +200,22 @@ def _safe(describe: Callable[[], str]) -> str:
 def _follow(api, task, args: argparse.Namespace, describe: Callable[[], str]):
     """Wait for ``task``; on failure or timeout say what state things are in, in one sentence."""
     progress = TaskProgress()
+    tid = getattr(task, "id", task)
     try:
         return api.wait_task(task, timeout=args.wait_timeout, progress=progress)
     except TaskTimeoutError as exc:
         progress.close()
         raise TaskTimeoutError(
             f"{exc.message.rstrip('.')} and was left running; {_safe(describe)}.",
-            hint=f"follow it with the API task {task.id}, or rerun the command with a longer --wait-timeout",
+            hint=f"follow it with the API task {tid}, or rerun the command with a longer --wait-timeout",
         ) from None
     except TaskFailedError as exc:
         progress.close()
         raise TaskFailedError(f"{exc.message.rstrip('.')}; {_safe(describe)}.") from None
+    except KeyboardInterrupt:
+        progress.close()
+        sys.stderr.write(f"verifier: stopped waiting; task {tid} goes on in the API.\n")
+        raise
     finally:
         progress.close()
 
