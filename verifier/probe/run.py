@@ -32,7 +32,7 @@ from verifier.analysis.engine import (
     Options,
     analyze_bytes,
 )
-from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS, ip_or_none
+from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS
 from verifier.errors import ConfigError, NetworkError, NotFoundError, VerifierError
 from verifier.probe import message as pm
 from verifier.probe.imap import Fetched, FolderWatch
@@ -68,6 +68,8 @@ class Leg:
     found: Fetched | None = None
     bounce: Fetched | None = None
     analysis: Analysis | None = None
+    checks: object | None = None  # verifier.checks.ChecksReport
+    checks_error: str | None = None
     verdict: str = VERDICT_NOT_DELIVERED
     error: str | None = None
     timings: dict = field(default_factory=dict)
@@ -95,37 +97,14 @@ class ProbeResult:
 # --------------------------------------------------------------------------- network helpers
 
 
-async def resolve(name: str, profile: Profile) -> list[str]:
-    """Addresses of ``name``: an IP as is; else through the profile's DNS server, or the system's."""
-    if ip_or_none(name.strip("[]")) is not None:
-        return [name.strip("[]")]
-    if profile.nameserver:
-        import dns.asyncresolver
-        import dns.exception
-        import dns.resolver
+async def resolve(name: str, resolver) -> list[str]:
+    """Addresses of ``name`` through the run's resolver (the profile's DNS server, or the system's)."""
+    from verifier.checks import resolve_host
 
-        r = dns.asyncresolver.Resolver(configure=False)
-        r.nameservers = [profile.nameserver]
-        r.port = profile.nameserver_port
-        r.lifetime = profile.connect_timeout
-        out: list[str] = []
-        for rtype in ("A", "AAAA"):
-            try:
-                ans = await r.resolve(name, rtype)
-                out.extend(a.to_text() for a in ans)
-            except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-                continue
-            except dns.exception.DNSException as exc:
-                raise NetworkError(f"Cannot resolve {name} through {profile.nameserver}: {type(exc).__name__}.") from None
-        if not out:
-            raise NetworkError(f"{name} has no address in DNS (asked {profile.nameserver}).")
-        return out
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(name, None, type=1)
-    except OSError as exc:
-        raise NetworkError(f"Cannot resolve {name}: {exc.strerror or exc}.") from None
-    return list(dict.fromkeys(i[4][0] for i in infos))
+    found = await resolve_host(name, resolver)
+    if found.status != "ok":
+        raise NetworkError(found.reason)
+    return list(found.addresses)
 
 
 def tls_context(profile: Profile) -> ssl.SSLContext:
@@ -206,18 +185,22 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
         if e.problem:
             raise VerifierError(f"Nothing was sent: {e.problem}.", hint="wait for the API's task to finish (verifier connector show --wait) and probe again")
 
+    from verifier.checks import DnsResolver, run_checks
+
+    resolver = DnsResolver(profile.nameserver, port=profile.nameserver_port, timeout=profile.connect_timeout) if profile.nameserver else DnsResolver(timeout=profile.connect_timeout)
+
     # 2. smartHost addresses
     smart_names = [e.smart_host for e in expectations.values() if e.smart_host]
     smart_ips: list[str] = []
     for name in dict.fromkeys(smart_names):
         say(f"resolving the smartHost {name}")
-        smart_ips.extend(await resolve(name, profile))
+        smart_ips.extend(await resolve(name, resolver))
     ctx = tls_context(profile)
 
     # 3. watch the mailbox
     rec = profile.recipient
     rec_password = rec.password.reveal(f"the mailbox {rec.address}")
-    imap_addr = (await resolve(rec.host, profile))[0]
+    imap_addr = (await resolve(rec.host, resolver))[0]
     watches = [
         FolderWatch(address=imap_addr, port=rec.port, server_hostname=rec.host, ssl_context=ctx,
                     username=rec.username or rec.address, password=rec_password or "", folder=f,
@@ -243,7 +226,7 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
         for leg in legs:
             acct = leg.account
             password = acct.password.reveal(f"the account {acct.address}")
-            addr = (await resolve(acct.host, profile))[0]
+            addr = (await resolve(acct.host, resolver))[0]
             leg.sent_wall = datetime.now(UTC)
             msg = pm.build(acct.address, rec.address, leg.token, leg.role, leg.sent_wall)
             say(f"submitting the {leg.role} message from {acct.address} to {acct.host}:{acct.port}")
@@ -305,6 +288,11 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             leg.timings["verdict"] = round(time.monotonic() - t0, 4)
             leg.timings.update(_header_timings(leg))
             leg.timings["folder"] = leg.found.folder
+            say(f"checking DKIM, ARC, SPF and DMARC of the {leg.role} message")
+            try:
+                leg.checks = await run_checks(leg.found.raw, leg.analysis, resolver)
+            except VerifierError as exc:
+                leg.checks_error = str(exc)
 
         # 7. clean up
         result = ProbeResult(profile.name, hostname, legs, started=started)

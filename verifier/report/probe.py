@@ -30,6 +30,8 @@ def result_to_json(r: ProbeResult) -> dict:
                 "folder": leg.found.folder if leg.found else (leg.bounce.folder if leg.bounce else None),
                 "internaldate": leg.found.internaldate if leg.found else None,
                 "timings": leg.timings,
+                "checks": leg.checks.to_json() if leg.checks is not None else None,
+                "checks_error": leg.checks_error,
                 "analysis": to_json(leg.analysis) if leg.analysis else None,
             }
         )
@@ -62,6 +64,14 @@ def render_text(r: ProbeResult, *, colour: bool = False) -> str:
             if t.get("folder"):
                 parts.append(f"found in {t['folder']}")
             lines.append("           " + ", ".join(parts))
+        c = leg.checks
+        if c is not None:
+            dk = ", ".join(f"d={v.d} {v.result}" for v in c.dkim) or "no signature"
+            spf = f"SPF {c.spf.result} for {c.spf.domain}" if c.spf else "SPF not re-evaluated"
+            dm = f"DMARC {c.dmarc.result}" if c.dmarc else "DMARC not evaluated"
+            lines.append(f"           live checks: DKIM {dk}; {spf}; {dm}")
+        if leg.checks_error:
+            lines.append(f"           live checks failed: {leg.checks_error}")
     if r.swept:
         lines.append(f"Swept {r.swept} leftover probe message(s) from earlier runs.")
     if r.cleanup_error:
@@ -81,7 +91,9 @@ def nagios(r: ProbeResult) -> tuple[int, str]:
     for leg in r.legs:
         if leg.as_expected:
             parts.append(f"{leg.role} {leg.verdict}")
-            if leg.analysis and any(f.severity == "warning" and f.code.startswith(("dkim.fail", "spf.not-pass")) for f in leg.analysis.findings):
+            if leg.analysis and any(f.code in ("dkim.fail", "spf.not-pass") for f in leg.analysis.findings):
+                code = max(code, NAGIOS_WARNING)
+            if leg.checks is not None and any(v.result not in ("pass", "header-only") for v in leg.checks.dkim):
                 code = max(code, NAGIOS_WARNING)
         else:
             parts.append(f"{leg.role} {leg.verdict} (expected {leg.expectation.expect})")
