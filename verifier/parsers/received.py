@@ -52,6 +52,7 @@ _WS = frozenset(" \t\r\n")
 
 _ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]{1,7});")
 _ENTITY_MAP = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_HAS_DIGIT = re.compile(r"[0-9]")
 _V4ISH = re.compile(r"\d{1,4}(?:\.\d{1,4}){3}")
 _V4_PORT_DOT = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3})\.(\d{1,5})")
 _V4_PORT_COLON = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})")
@@ -228,6 +229,8 @@ def parse_ip(text: str) -> tuple[str | None, bool]:
     comes back as written with valid False; anything else gives (None, False).
     """
     t = text.strip().strip("[]").strip()
+    if not _HAS_DIGIT.search(t):
+        return None, False  # every address form has a digit
     if "@" in t:
         t = t.rsplit("@", 1)[1]
     if t[:5].lower() == "ipv6:":
