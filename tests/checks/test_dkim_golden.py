@@ -101,7 +101,7 @@ def test_defective_key_is_a_permerror_and_missing_key_too():
 
 
 # key records that must not verify a signature made with their private key, and the result we give
-_NOT_USABLE = {"badk.txt": "permerror", "badversion.txt": "permerror", "test_tlsrpt.txt": "neutral"}
+_NOT_USABLE = {"badk.txt": "permerror", "badversion.txt": "permerror", "test_tlsrpt.txt": "permerror"}
 
 
 def _key_pair_cases():

@@ -159,3 +159,17 @@ def test_signature_cap_bounds_dns_lookups():
     assert [v.result for v in results[:MAX_SIGNATURES]] == ["pass"] * MAX_SIGNATURES
     assert all(v.result == "neutral" and "more than" in v.reason for v in results[MAX_SIGNATURES:])
     assert len(res.log) == 1
+
+
+def test_unreadable_header_block_reports_each_signature():
+    from verifier.checks.dkim import verify_dkim
+
+    seed, record = ed25519_key()
+    signed = sign(MESSAGE, "s", "example.com", seed)
+    broken = b"this line is not a header field\r\n" + signed
+    results = run(verify_dkim(broken, StaticResolver({"s._domainkey.example.com": {"TXT": record}})))
+    assert len(results) == 1 and results[0].result == "neutral" and "cannot be read" in results[0].reason
+    from verifier.checks.dkim import verify_arc as arc
+
+    got = run(arc(b"ARC-Seal: i=1; a=rsa-sha256; cv=none; d=x.example; s=s; b=AAAA\r\nnot a header\r\n\r\nbody\r\n", StaticResolver({})))
+    assert got.cv == "fail" and got.reason.endswith(".")

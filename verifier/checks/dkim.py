@@ -229,7 +229,16 @@ async def verify_dkim(message: bytes, resolver: Resolver, *, headers_only: bool 
     """
     if headers_only is None:
         headers_only = not has_body_separator(message)
-    headers, _body = _split(message)
+    try:
+        headers, _body = dkim.rfc822_parse(message)
+    except dkim.DKIMException as exc:
+        # dkimpy cannot read this header block at all: say so for every signature in it.
+        count = len(re.findall(rb"(?im)^dkim-signature[ \t]*:", message.split(b"\n\n", 1)[0].replace(b"\r", b"")))
+        why = f"The header cannot be read for DKIM verification ({exc})."
+        return tuple(
+            DkimVerification(index=i, d=None, s=None, a=None, result=NEUTRAL, reason=why, body_checked=not headers_only)
+            for i in range(count)
+        )
     sig_headers = [(n, v) for n, v in headers if n.lower() == b"dkim-signature"]
     parsed: list[tuple[dict | None, str | None]] = []
     names: set[str] = set()
@@ -305,6 +314,8 @@ def _verify_one(message: bytes, idx: int, sig: dict | None, problem: str | None,
         return out(PERMERROR, f"The key at {name} is unusable: {exc}.")
     except dkim.ValidationError as exc:
         text = str(exc)
+        if "Service Type is tlsrpt" in text:
+            return out(PERMERROR, f"The key at {name} is for TLS reports only (s=tlsrpt), not for email.")
         if text.startswith("body hash mismatch"):
             return out(FAIL, "The body hash does not match: the body was changed after signing.")
         return out(NEUTRAL, f"The signature cannot be processed: {text}.")
@@ -357,9 +368,9 @@ def _s(v) -> str | None:
 
 def _arc(message: bytes, keys: _Keys, headers_only: bool) -> ArcVerification:
     log, _handler = _logger()
-    a = _ARC(message, logger=log, minkey=1024)
-    a.headers_only = headers_only
     try:
+        a = _ARC(message, logger=log, minkey=1024)
+        a.headers_only = headers_only
         cv, results, reason = a.verify(dnsfunc=keys.dnsfunc)
     except dkim.DKIMException as exc:
         cv, results, reason = dkim.CV_Fail, [], str(exc)
