@@ -390,6 +390,10 @@ def test_ovh_conf_section_named_after_url(emulator, clean_env, tmp_path):
     r = run_cli("domain", "show", DOMAIN, "--config-file", str(conf), "--endpoint", emulator.base_url)
     assert r.rc == 0, r.err
     assert DOMAIN in r.out
+    # The extra file did not stay in python-ovh's process-wide configuration.
+    from ovh.config import config as global_config
+
+    assert global_config.get(emulator.base_url, "application_key") is None
 
 
 def test_endpoint_names_and_urls():

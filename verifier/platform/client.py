@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import ovh
 import ovh.client
 import ovh.exceptions as ovhx
-from ovh.config import config as ovh_config
+from ovh.config import ConfigurationManager
 
 from verifier.errors import (
     ApiError,
@@ -76,14 +76,26 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-def resolve_endpoint(given: str | None) -> Endpoint:
+def load_config(config_file: str | None = None) -> ConfigurationManager:
+    """python-ovh's lookup (env, then /etc/ovh.conf, ~/.ovh.conf, ./ovh.conf, then ``config_file``).
+
+    A private instance, read afresh: unlike ``ovh.Client(config_file=...)``, an extra file
+    does not stay in python-ovh's process-wide configuration.
+    """
+    manager = ConfigurationManager()
+    if config_file:
+        manager.read(config_file)
+    return manager
+
+
+def resolve_endpoint(given: str | None, config: ConfigurationManager | None = None) -> Endpoint:
     """Map an endpoint name or an http(s) URL to a name python-ovh accepts.
 
     A URL may end with ``/1.0`` or not; ``/1.0`` is appended when absent, since every
     path verifier uses lives under it.
     """
     if not given:
-        given = ovh_config.get("default", "endpoint") or DEFAULT_ENDPOINT
+        given = (config or load_config()).get("default", "endpoint") or DEFAULT_ENDPOINT
     given = given.strip()
     if given in ovh.client.ENDPOINTS and not given.startswith(_GENERATED_PREFIX):
         return Endpoint(given=given, name=given, url=ovh.client.ENDPOINTS[given])
@@ -125,8 +137,8 @@ def make_client(settings: ClientSettings | None = None) -> tuple[ovh.Client, End
     if settings.config_file:
         if not os.path.isfile(settings.config_file):
             raise ConfigError(f"The OVH configuration file {settings.config_file} does not exist.")
-        ovh_config.read(settings.config_file)
-    endpoint = resolve_endpoint(settings.endpoint)
+    ovh_config = load_config(settings.config_file)
+    endpoint = resolve_endpoint(settings.endpoint, ovh_config)
 
     def pick(explicit: str | None, key: str) -> str | None:
         if explicit:
