@@ -13,7 +13,8 @@ Every DKIM-Signature is verified, not only the first. Each gets one result:
 * ``fail``: the body hash does not match, the signature does not verify, or it has expired;
 * ``neutral``: the signature cannot be processed (tag syntax, a missing or
   invalid tag, an unsupported algorithm, an invalid d=), as RFC 8601 §2.7.1 says;
-* ``permerror``: the key record is absent, malformed, revoked, unsuitable or too small;
+* ``permerror``: the key record is absent, malformed, revoked, unsuitable (an
+  unknown k=, a key for TLS reports only) or too small;
 * ``temperror``: the key could not be fetched because of a temporary DNS failure;
 * ``header-only``: only the header was available, and the header signature
   (b=) verifies with the body hash (bh=) left unchecked. This is never a pass:
@@ -21,6 +22,10 @@ Every DKIM-Signature is verified, not only the first. Each gets one result:
   ``bh`` from the parsed tags before its internal ``verify_sig`` (the header
   hash still covers the signature header with its bh= value), which is why
   dkimpy is pinned to 1.1.x.
+
+At most :data:`MAX_SIGNATURES` signatures are verified; the rest are reported as
+``neutral`` without a lookup. A header block dkimpy cannot read gives one
+``neutral`` result per DKIM-Signature field, never an exception.
 """
 
 from __future__ import annotations
