@@ -118,3 +118,10 @@ def test_empty_and_headerless_inputs():
     for data in [b"", "", "no header here", b"\xff\xfe\x00", "\n\n\n"]:
         h = parse_headers(data)
         assert h.received == () and h.from_ is None
+
+
+def test_subject_encoded_words_decoded():
+    h = parse_headers("Subject: =?UTF-8?B?w4l0w6kgcMOqbGUtbcOqbGU=?= ok\n")
+    assert h.subject == "Été pêle-mêle ok"
+    h = parse_headers("Subject: =?x-unknown?Q?abc?=\n")
+    assert h.subject == "=?x-unknown?Q?abc?="

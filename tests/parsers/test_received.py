@@ -168,7 +168,14 @@ def test_exchange_online_unbracketed_ipv6_and_via():
 
 
 def test_exchange_2010_tls_comment_and_by_ip_ignored():
-    check(S.EXCHANGE_INTERNAL, from_ip="10.20.30.40", tls=True, tls_detail="TLS", id="14.3.498.0")
+    check(
+        S.EXCHANGE_INTERNAL,
+        from_ip="10.20.30.40",
+        from_rdns=None,  # Exchange writes "(ip)" after the EHLO name, not after a reverse name
+        tls=True,
+        tls_detail="TLS",
+        id="14.3.498.0",
+    )
 
 
 def test_exchange_mapi_link_local_with_zone():
@@ -481,6 +488,44 @@ def test_empty_and_garbage_values():
     ]:
         r = parse_received(v, 0)
         assert r.raw == v
+
+
+def test_exim_ident_in_comment():
+    # Exim: "([ip] helo=x ident=user)" when an RFC 1413 ident answer was received.
+    check(
+        "from pc.a.example ([192.0.2.77] helo=pc ident=jdoe) by mx.b.example with esmtp (Exim 4.96) id 1x-2y; Mon, 1 Jan 2024 00:00:00 +0000",
+        ident="jdoe",
+        from_host="pc",
+        from_rdns="pc.a.example",
+    )
+
+
+def test_sendmail_older_authenticated_comment():
+    # Sendmail 8.11: "(authenticated (0 bits))".
+    check(
+        "from [10.0.0.9] (pc.a.example [192.0.2.78]) (authenticated (0 bits)) by mx.b.example (8.11.6/8.11.6) with ESMTP id f1; Mon, 1 Jan 2024 00:00:00 +0000",
+        authenticated=True,
+        from_ip="192.0.2.78",
+    )
+
+
+def test_criticalpath_authenticated_as():
+    # CriticalPath InterMail: "(authenticated as user)" after the by-host.
+    check(
+        "from pc.a.example (192.0.2.79) by mx.b.example (7.0.031) (authenticated as u.name) id 4B1C; Mon, 1 Jan 2024 00:00:00 +0000",
+        authenticated=True,
+        from_rdns="pc.a.example",
+        from_ip="192.0.2.79",
+        id="4B1C",
+    )
+
+
+def test_plain_esmtpa_is_authenticated_without_tls():
+    check(
+        "from pc ([192.0.2.80]) by smtp.b.example with ESMTPA id z; Mon, 1 Jan 2024 00:00:00 +0000",
+        authenticated=True,
+        tls=False,
+    )
 
 
 # --------------------------------------------------------------- parse_ip

@@ -3,7 +3,7 @@
 ``parse_headers(data)`` normalises the paste (:mod:`.paste`), then reads every
 Received, Authentication-Results, ARC-Authentication-Results, Received-SPF,
 DKIM-Signature, ARC-Seal, ARC-Message-Signature, Return-Path, From, Message-ID,
-Subject and Date. Failures are isolated per header: an unexpected exception in
+Subject (RFC 2047 words decoded) and Date. Failures are isolated per header: an unexpected exception in
 one header's parser becomes a Defect ``parser.internal`` on that header and the
 others are still read (the parsers are written so that this does not happen).
 """
@@ -31,7 +31,7 @@ from verifier.parsers.auth import (
     spf_results_from_ar,
 )
 from verifier.parsers.dates import parse_date
-from verifier.parsers.paste import normalise, split_messages
+from verifier.parsers.paste import decode_words, normalise, split_messages
 from verifier.parsers.received import parse_received
 from verifier.parsers.tags import parse_tag_list
 
@@ -113,7 +113,7 @@ def parse_headers(data: bytes | str) -> Headers:
         elif name == "message-id" and message_id is None:
             message_id = f.value.strip() or None
         elif name == "subject" and subject is None:
-            subject = f.value
+            subject = decode_words(f.value)
         elif name == "date" and date is None:
             d = _guard(f, lambda f=f: parse_date(f.value), defects)
             if d is not None:

@@ -38,7 +38,7 @@ import re
 
 from verifier.model import Defect, HeaderBlock, HeaderField
 
-__all__ = ["normalise", "split_messages", "decode_bytes"]
+__all__ = ["normalise", "split_messages", "decode_bytes", "decode_words"]
 
 # Surrogates produced by the "surrogateescape" error handler -> the latin-1 character.
 _SURROGATE_TO_LATIN1 = {0xDC00 + b: chr(b) for b in range(0x80, 0x100)}
@@ -69,6 +69,18 @@ def decode_bytes(data: bytes) -> tuple[str, bool]:
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="surrogateescape")
         return text.translate(_SURROGATE_TO_LATIN1), True
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words (``=?UTF-8?B?...?=``); the value as written if that fails."""
+    if "=?" not in value or len(value) > 16384:
+        return value
+    try:
+        from email.header import decode_header, make_header
+
+        return str(make_header(decode_header(value)))
+    except Exception:  # unknown charset, bad base64...: keep what was written
+        return value
 
 
 def _unescape_entity(m: re.Match[str]) -> str:

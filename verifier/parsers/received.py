@@ -591,6 +591,14 @@ def _protocol(with_toks: list[_Tok]) -> str | None:
     return " ".join(words) or None
 
 
+def _opt(value: str | None) -> str | None:
+    """Absent values are None, never empty strings."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
 def _first_value(toks: list[_Tok]) -> str | None:
     for t in toks:
         if t.kind == WORD:
@@ -857,20 +865,20 @@ def parse_received(value: str, header_index: int) -> Received:
     return Received(
         header_index=header_index,
         raw=raw,
-        from_host=info.host,
-        from_rdns=info.rdns,
-        from_ip=info.ip,
+        from_host=_opt(info.host),
+        from_rdns=_opt(info.rdns),
+        from_ip=_opt(info.ip),
         ip_valid=info.ip_valid,
-        ident=info.ident,
-        by_host=by_host,
-        with_=proto,
+        ident=_opt(info.ident),
+        by_host=_opt(by_host),
+        with_=_opt(proto),
         tls=tls,
-        tls_detail=tls_detail,
+        tls_detail=_opt(tls_detail),
         authenticated=authenticated,
-        id=ident_id.strip("<>") if ident_id else None,
-        for_=for_,
-        envelope_from=envelope_from,
-        via=via,
+        id=(ident_id.strip("<>") or None) if ident_id else None,
+        for_=_opt(for_),
+        envelope_from=_opt(envelope_from),
+        via=_opt(via),
         date=date,
         defects=tuple(defects),
     )
