@@ -131,6 +131,12 @@ def test_plus_and_at_in_path_are_signed_as_sent(client):
     acc = client.get(f"{BASE}/account/john.doe+x@mydomain.test")
     assert acc["primaryEmailAddress"] == "john.doe+x@mydomain.test"
     assert "password" not in acc
+    # The account's own task list.
+    assert client.get(f"{BASE}/account/john.doe+x@mydomain.test/tasks") == [task["id"]]
+    own = client.get(f"{BASE}/account/john.doe+x@mydomain.test/tasks/{task['id']}")
+    assert (own["function"], own["status"]) == ("addAccount", "done")
+    with pytest.raises(ovhx.ResourceNotFoundError):
+        client.get(f"{BASE}/account/{NEWSLETTER}/tasks/{task['id']}")
 
 
 def test_errors_map_in_python_ovh(client):

@@ -659,6 +659,19 @@ class ApiEmulator:
             self._allow(method, "POST")
             return self._create_account(key, svc, body)
         acc = self._account(svc, tail[0])
+        if len(tail) > 1 and tail[1] == "tasks" and len(tail) <= 3:
+            self._allow(method, "GET")
+            mine = {
+                str(t["id"]): t
+                for t in svc["tasks"].values()
+                if t.get("_account") == acc["primaryEmailAddress"]
+            }
+            if len(tail) == 2:
+                return sorted(int(i) for i in mine)
+            tid = self._long("id", tail[2])
+            if str(tid) not in mine:
+                raise _not_found(f"The requested object (id = {tid}) does not exist")
+            return self._public(mine[str(tid)])
         if len(tail) > 1:
             raise _not_found("Got an invalid (or empty) URL")
         if method == "GET":
@@ -815,6 +828,8 @@ class ApiEmulator:
             "finishDate": None,
             "_action": action,
         }
+        if action.get("kind") == "account":
+            task["_account"] = action["address"]
         svc["tasks"][str(tid)] = task
         return task
 
