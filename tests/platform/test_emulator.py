@@ -337,7 +337,7 @@ def test_restart_loses_nothing(tmp_path, clean_env):
 
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(state / "state.json").st_mode) == 0o600
-    assert not [p for p in state.iterdir() if p.name != "state.json"]  # no temporary files left
+    assert sorted(p.name for p in state.iterdir()) == [".lock", "state.json"]  # no temporary files left
 
     hook = Routes()
     second = ApiEmulator(state, task_delay=0.01, route_hook=hook).start_in_thread()
@@ -355,6 +355,19 @@ def test_restart_loses_nothing(tmp_path, clean_env):
         assert hook.last[0].password == CONNECTOR_PASSWORD
     finally:
         second.stop_thread()
+
+
+def test_one_emulator_per_state_dir(tmp_path, clean_env):
+    from verifier.errors import LabError
+
+    first = ApiEmulator(tmp_path / "api").start_in_thread()
+    try:
+        with pytest.raises(LabError) as info:
+            ApiEmulator(tmp_path / "api").start_in_thread()
+        assert "already using" in str(info.value)
+    finally:
+        first.stop_thread()
+    ApiEmulator(tmp_path / "api").start_in_thread().stop_thread()  # free again
 
 
 def test_each_state_dir_has_its_own_credentials(tmp_path, clean_env):

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import secrets
 import threading
@@ -39,6 +41,7 @@ from typing import Any
 
 from aiohttp import web
 
+from verifier.errors import LabError
 from verifier.lab.api import schema
 from verifier.lab.api.state import StateStore, now_iso
 from verifier.lab.routes import Route, RouteHook
@@ -132,6 +135,7 @@ class ApiEmulator:
         self._hook_lock: asyncio.Lock | None = None
         self._hook_pending: set[asyncio.Task[None]] = set()
         self.hook_errors = 0
+        self._dir_lock: int | None = None
 
     def __repr__(self) -> str:
         return f"ApiEmulator(state_dir={str(self.store.dir)!r}, url={self.base_url!r})"
@@ -225,6 +229,7 @@ class ApiEmulator:
 
     async def start(self) -> None:
         """Start serving on ``host:port`` (port 0 picks a free one) in the running loop."""
+        self._take_dir_lock()
         self._loop = asyncio.get_running_loop()
         self._hook_lock = asyncio.Lock()
         app = web.Application(client_max_size=1024 * 1024)
@@ -232,7 +237,13 @@ class ApiEmulator:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:
+            await self._runner.cleanup()
+            self._runner = None
+            self._release_dir_lock()
+            raise
         addresses = self._runner.addresses
         if addresses and self.port == 0:
             self.port = int(addresses[0][1])
@@ -257,6 +268,24 @@ class ApiEmulator:
             await self._runner.cleanup()
             self._runner = None
         self.store.save(self.data)
+        self._release_dir_lock()
+
+    def _take_dir_lock(self) -> None:
+        """One running emulator per state directory: two would overwrite each other's state."""
+        path = self.store.dir / ".lock"
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LabError(f"Another emulator is already using the state directory {self.store.dir}.") from None
+        self._dir_lock = fd
+
+    def _release_dir_lock(self) -> None:
+        fd, self._dir_lock = self._dir_lock, None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     async def hooks_idle(self) -> None:
         """Wait until every route-hook call scheduled so far has returned."""
