@@ -41,14 +41,20 @@ DISAGREE: dict[int, dict[str, str]] = {
         "rdns": "the receiver (a qmail-style line) wrote the bare client IP where the reverse name goes; "
         "an address is not a reverse-DNS name, so we record none.",
     },
+    141: {
+        "helo": "a webmail (HTTP) hop has no SMTP greeting, so SpamAssassin records no HELO; "
+        "we keep the from-clause name the receiver wrote as the client's name.",
+    },
+    144: {
+        "helo": "a webmail (HTTP) hop has no SMTP greeting, so SpamAssassin records no HELO; "
+        "we keep the address literal of the from-clause as the client's name.",
+        "auth": "SpamAssassin labels '(via HTTP)' as authenticated; the header itself shows no login.",
+    },
     53: {
         "auth": "SpamAssassin labels every 'with HTTP' hop as authenticated; the header itself shows no login."
     },
     125: {
         "auth": "SpamAssassin labels every 'with HTTP' hop as authenticated; the header itself shows no login."
-    },
-    144: {
-        "auth": "SpamAssassin labels '(via HTTP)' as authenticated; the header itself shows no login."
     },
     124: {
         "auth": "SpamAssassin knows that GMX's mail.gmx.net only accepts logged-in clients; "

@@ -68,6 +68,8 @@ def test_missing_offset_is_read_as_utc_with_offset_none():
         "29 Feb 2023 10:00:00 +0000",  # not a leap year
         "mer, 13 déc 2023 10:00:00 +0100",  # French names
         "Di, 12 Dez 2023 10:00:00 +0100",  # German names
+        "mer., 27 sept. 2023 10:00:02 +0200",  # French names that look like English ones
+        "Mon, 1 Jan 2024 10:00:00 XYZ",  # unknown zone, no offset
         "Tue, 28 Feb 2023",  # no time of day
         "uid 1001",
         "",

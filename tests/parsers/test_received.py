@@ -423,14 +423,25 @@ def test_scalix_spaced_ip_is_not_qmail_rdns():
           from_rdns=None, from_host="PC1", from_ip="192.0.2.70")  # fmt: skip
 
 
-def test_webmail_http_has_no_helo():
-    # SquirrelMail and similar: the from-name of an HTTP submission is not a HELO.
-    check("from 192.0.2.71 (SquirrelMail authenticated user u) by web.a.example with HTTP; Mon, 1 Jan 2024 00:00:00 +0000",
-          from_host=None, from_ip="192.0.2.71", authenticated=True)  # fmt: skip
+def test_webmail_http_keeps_the_from_clause_name():
+    # SquirrelMail, NaSMail: the from-name is the browser's address; Exchange Online
+    # mailbox delivery "with HTTPS" names the sending server, which stays the from_host.
+    check(
+        "from 192.0.2.71 (SquirrelMail authenticated user u) by web.a.example with HTTP; Mon, 1 Jan 2024 00:00:00 +0000",
+        from_host=None,
+        from_ip="192.0.2.71",
+        authenticated=True,
+    )
     check(
         "from [192.0.2.72] by web.a.example (via HTTP); Mon, 1 Jan 2024 00:00:00 +0000",
-        from_host=None,
+        from_host="[192.0.2.72]",
         from_ip="192.0.2.72",
+    )
+    check(
+        "from AB1PR01MB0001.eurprd01.prod.outlook.example (2603:10a6:102:1d8::6) by CD2PR02MB0002.eurprd02.prod.outlook.example with HTTPS; Mon, 1 Jan 2024 00:00:00 +0000",
+        from_host="AB1PR01MB0001.eurprd01.prod.outlook.example",
+        from_ip="2603:10a6:102:1d8::6",
+        tls=True,
     )
 
 

@@ -13,8 +13,9 @@ to the time (``17:40:44-0500``), ``GMT+0000``/``UTC+01:00``, fractional seconds,
 comments anywhere.
 
 Never raises. ``utc`` is None when the text is not a date we can read for sure:
-an invalid calendar date (31 Sep, 24:43), non-English month names, no time of
-day. ``offset_minutes`` is the offset as written, None when absent; a date with
+an invalid calendar date (31 Sep, 24:43), a word we do not know before the time
+(non-English day or month names), an unknown zone name with no numeric offset,
+no time of day. ``offset_minutes`` is the offset as written, None when absent; a date with
 no offset is read as UTC and the caller reports it (``date.no-offset``).
 
 Bounds: at most 512 characters and 24 tokens are examined; comments are removed
@@ -194,10 +195,15 @@ def _parse(raw: str) -> ParsedDate:
             return _bad(raw)  # an offset out of range ("+9999")
         if low in ("at", "on"):
             continue
-        unknown_word = True
+        if hour is None and any(c.isalpha() for c in tok):
+            # a word we do not know among the calendar part ("mer., 27 sept. 2023"):
+            # another language, so the other words cannot be trusted either
+            return _bad(raw)
+        if offset is None and tok.isalpha() and len(tok) <= 5:
+            unknown_word = True  # an unknown zone name: the offset is unknown
     if None in (year, month, day, hour, minute):
         return _bad(raw)
-    if unknown_word and month is None:  # pragma: no cover - caught above
+    if unknown_word and offset is None:
         return _bad(raw)
     assert year is not None and month is not None and day is not None
     assert hour is not None and minute is not None

@@ -492,15 +492,6 @@ def _analyse_from(
     return info
 
 
-def _has_explicit_helo(toks: list[_Tok]) -> bool:
-    for t in toks:
-        if t.kind == COMMENT and _scan_helo(t.text.split())[0]:
-            return True
-        if t.kind == WORD and t.text.lower().startswith("helo="):
-            return True
-    return False
-
-
 def _detect_tls(
     with_toks: list[_Tok], all_comments: list[str], proto: str | None
 ) -> tuple[bool | None, str | None]:
@@ -815,12 +806,6 @@ def parse_received(value: str, header_index: int) -> Received:
     obtuse = "via" in order and "by" in order and order.index("via") < order.index("by")
     info = _analyse_from(clauses.get("from", []), mta_hints, obtuse, defects, header_index)
     proto = _protocol(clauses.get("with", []))
-    # Webmail (SquirrelMail, web.de, GMX "with HTTP", "(via HTTP)"): there is no SMTP
-    # greeting, so the from-clause name is not a HELO.
-    if (proto or "").upper().startswith("HTTP") or "via http" in lower_all:
-        if not _has_explicit_helo(clauses.get("from", [])):
-            info.host = None
-
     by_host = None
     if "by" in clauses:
         v = _first_value(clauses["by"])
