@@ -214,3 +214,37 @@ def test_set_default_usage(emulator, cli):
     one_sentence(r.err)
     r = cli("domain", "set-default", "mydomain.test", "3", "--reset")
     assert r.rc == ExitCode.USAGE
+
+
+def test_password_from_the_prompt_on_a_terminal(emulator, cli, monkeypatch):
+    """With a terminal on stdin, the password is asked for (getpass), never echoed."""
+    import io
+
+    import verifier.commands.platform as commands
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    prompts = []
+
+    def fake_getpass(prompt: str) -> str:
+        prompts.append(prompt)
+        return CONNECTOR_PASSWORD
+
+    monkeypatch.setattr("sys.stdin", Tty())
+    monkeypatch.setattr(commands.getpass, "getpass", fake_getpass)
+    r = cli("connector", "create", "--name", "p", "--smart-host", "smtp.relay.test", "--user", "u@relay.test", "--wait")
+    assert r.rc == 0, r.err
+    assert prompts == ["Password for u@relay.test on smtp.relay.test: "]
+    # What the API stored is what was typed: the lab receives it in the route.
+    assert cli("account", "attach", NEWSLETTER, "1").rc == 0
+    assert emulator.routes()[0].password == CONNECTOR_PASSWORD
+    assert CONNECTOR_PASSWORD not in r.out + r.err
+
+
+def test_missing_password_file(emulator, cli, tmp_path):
+    r = cli("connector", "create", "--name", "p", "--smart-host", "h", "--user", "u",
+            "--password-file", str(tmp_path / "nope"))
+    assert r.rc == ExitCode.INPUT
+    assert "nope" in one_sentence(r.err)
