@@ -222,3 +222,27 @@ def test_whitespace_only_line_inside_a_fold():
     assert b.fields[0].value == "a@x.example, b@x.example, c@x.example"
     assert "\n\n" not in b.text
     assert b.has_body is True
+
+
+def test_gmail_show_original_summary_skipped():
+    page = (
+        "Original Message\n"
+        "Message ID\t<abc@mail.example>\n"
+        "Created at:\tMon, Jan 1, 2024 at 10:00 AM (Delivered after 1 second)\n"
+        "From:\tA <a@sender.example>\n"
+        "To:\tb@rcpt.example\n"
+        "Subject:\thello\n"
+        "SPF:\tPASS with IP 192.0.2.1 Learn more\n"
+        "Download Original\tCopy to clipboard\t\n" + SIMPLE
+    )
+    b = normalise(page)
+    assert names(b) == ["Return-Path", "Received", "From", "Subject"]
+    assert "input.leading-junk" in codes(b)
+
+
+def test_no_break_space_indentation():
+    text = SIMPLE.replace("\n\t", "\n\u00a0\u00a0\u00a0")
+    b = normalise(text)
+    assert names(b) == ["Return-Path", "Received", "From", "Subject"]
+    assert b.fields[1].value.endswith("Mon, 1 Jan 2024 10:00:00 +0000")
+    assert "input.misfolded" not in codes(b)

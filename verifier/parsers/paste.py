@@ -17,9 +17,10 @@ What is corrected, each time with a :class:`~verifier.model.Defect` of a stable 
   a message and is not reported);
 - ``input.double-spaced``: a blank line after every line (CRLF turned into two line ends);
 - ``input.leading-junk``: lines before the first header (blank lines, an
-  "Internet headers:" caption, an mbox ``From `` line);
+  "Internet headers:" caption, an mbox ``From `` line, the summary table of
+  Gmail's "Show original" page);
 - ``input.indented``: every line indented by the same amount (mail-client quoting),
-  or quoted with ``>``;
+  or quoted with ``>`` (leading no-break spaces count as spaces);
 - ``input.misfolded``: a continuation line that lost its indentation, including the
   Outlook layout ``Name:<TAB><newline>value``;
 - ``input.no-header``: nothing that looks like a header field.
@@ -133,7 +134,16 @@ def _split_lines(text: str) -> tuple[list[str], bool]:
     if "\r\r\n" in text:
         text = text.replace("\r\r\n", "\n")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.split("\n"), odd
+    lines = text.split("\n")
+    if "\u00a0" in text:
+        # pasted from a rendered web page: indentation made of no-break spaces
+        lines = [_nbsp_indent(line) if line[:1] == "\u00a0" else line for line in lines]
+    return lines, odd
+
+
+def _nbsp_indent(line: str) -> str:
+    stripped = line.lstrip("\u00a0 \t")
+    return " " * (len(line) - len(stripped)) + stripped
 
 
 def _is_double_spaced(lines: list[str], start: int) -> bool:
@@ -198,6 +208,11 @@ def normalise(data: bytes | str) -> HeaderBlock:
     start = 0
     n = len(lines)
     skipped_content = False
+    # Gmail's "Show original" page puts a summary table (whose "From:", "To:", "SPF:"
+    # rows look like fields) above the message, ending with "Download Original".
+    for k in range(min(n, 40)):
+        if lines[k].lstrip().lower().startswith(("download original", "copy to clipboard")):
+            start, skipped_content = k + 1, True
     while start < n:
         line = lines[start]
         stripped = line.strip()
