@@ -208,3 +208,44 @@ def test_usage(cli, tmp_path):
     assert r.rc == ExitCode.USAGE
     r = cli("connector", "test", "--host", "127.0.0.1", "--ca-file", str(tmp_path / "missing.pem"))
     assert r.rc == ExitCode.INPUT
+
+
+@pytest.fixture
+def implicit_tls_server(pki):
+    started = []
+
+    def start(cert: str = "good") -> tuple[int, Recorder]:
+        rec = Recorder()
+        port = _free_port()
+        controller = Controller(
+            rec, hostname="127.0.0.1", port=port, authenticator=rec.authenticator,
+            ssl_context=_server_context(pki[cert], pki[f"{cert}_key"]), server_hostname="127.0.0.1",
+            auth_require_tls=False,  # aiosmtpd only counts STARTTLS as TLS; this socket is TLS from the start
+        )
+        controller.start()
+        started.append(controller)
+        return port, rec
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+def test_implicit_tls(implicit_tls_server, pki, cli, clean_env):
+    port, rec = implicit_tls_server()
+    clean_env.setenv("RELAY_PASSWORD", SMTP_PASSWORD)
+    r = cli("connector", "test", "--host", "127.0.0.1", "--port", str(port), "--tls", "implicit",
+            "--user", USER, "--password-env", "RELAY_PASSWORD", "--ca-file", str(pki["ca"]), "--json")
+    assert r.rc == 0, r.out + r.err
+    data = json.loads(r.out)
+    status = {s["step"]: s["status"] for s in data["steps"]}
+    assert status["starttls"] == "skip" and status["auth"] == "pass"
+    assert "implicit TLS, certificate verified" in data["steps"][1]["detail"]
+
+
+def test_implicit_tls_wrong_name(implicit_tls_server, pki, cli):
+    port, _rec = implicit_tls_server("wrong")
+    r = cli("connector", "test", "--host", "127.0.0.1", "--port", str(port), "--tls", "implicit",
+            "--ca-file", str(pki["ca"]))
+    assert r.rc == ExitCode.CHECK_FAILED
+    assert "FAIL  connect" in r.out and "certificate verification failed" in r.out
