@@ -230,6 +230,12 @@ class ApiEmulator:
     async def start(self) -> None:
         """Start serving on ``host:port`` (port 0 picks a free one) in the running loop."""
         self._take_dir_lock()
+        try:
+            # Read again under the lock: another emulator may have run since __init__.
+            self.data, _seeded = self.store.load_or_seed()
+        except BaseException:
+            self._release_dir_lock()
+            raise
         self._loop = asyncio.get_running_loop()
         self._hook_lock = asyncio.Lock()
         app = web.Application(client_max_size=1024 * 1024)
