@@ -248,3 +248,20 @@ def test_missing_password_file(emulator, cli, tmp_path):
             "--password-file", str(tmp_path / "nope"))
     assert r.rc == ExitCode.INPUT
     assert "nope" in one_sentence(r.err)
+
+
+def test_exit_codes_of_a_real_process(emulator, tmp_path):
+    """The same sentences and codes from `python -m verifier`, with no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    good = subprocess.run([sys.executable, "-m", "verifier", "connector", "list", "--json"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert (good.returncode, json.loads(good.stdout)) == (0, [])
+    env["OVH_APPLICATION_SECRET"] = "w" * 32
+    bad = subprocess.run([sys.executable, "-m", "verifier", "connector", "list"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 7 and bad.stdout == ""
+    assert "signature" in one_sentence(bad.stderr)

@@ -124,7 +124,14 @@ class ExchangeApi:
         return SendConnector.from_api(data)
 
     def connectors(self) -> list[SendConnector]:
-        return [self.connector(i) for i in sorted(self.connector_ids())]
+        """Every connector; one deleted between the list and its read is left out."""
+        out = []
+        for cid in sorted(self.connector_ids()):
+            try:
+                out.append(self.connector(cid))
+            except NotFoundError:
+                continue
+        return out
 
     def create_connector(
         self,
