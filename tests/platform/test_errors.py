@@ -77,7 +77,7 @@ def test_unreachable_endpoint(emulator, cli):
     s.close()  # nothing listens there now
     r = cli("connector", "list", "--endpoint", f"http://127.0.0.1:{port}")
     assert r.rc == ExitCode.NETWORK
-    assert "could not be reached" in one_sentence(r.err)
+    assert f"API at http://127.0.0.1:{port} could not be reached" in one_sentence(r.err)
 
 
 def test_unknown_connector_id(emulator, cli):

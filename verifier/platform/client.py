@@ -234,7 +234,12 @@ def map_exception(exc: BaseException, what: str) -> VerifierError:
     if isinstance(exc, ovhx.HTTPError):
         inner = exc.args[1] if len(exc.args) > 1 else None
         reason = type(inner).__name__ if inner is not None else "request failed"
-        return NetworkError(f"Could not {what}: the OVH API could not be reached ({reason}).")
+        where = ""
+        url = getattr(getattr(inner, "request", None), "url", None)
+        if url:
+            parts = urllib.parse.urlsplit(url)
+            where = f" at {parts.scheme}://{parts.netloc}"
+        return NetworkError(f"Could not {what}: the OVH API{where} could not be reached ({reason}).")
     if isinstance(exc, ovhx.InvalidResponse):
         return ApiError(f"Could not {what}: the API answered with something that is not JSON{tail}.")
     if isinstance(exc, ovhx.OAuth2FailureError):
