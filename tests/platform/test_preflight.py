@@ -249,3 +249,11 @@ def test_implicit_tls_wrong_name(implicit_tls_server, pki, cli):
             "--ca-file", str(pki["ca"]))
     assert r.rc == ExitCode.CHECK_FAILED
     assert "FAIL  connect" in r.out and "certificate verification failed" in r.out
+
+
+def test_unresolvable_host(cli):
+    r = cli("connector", "test", "--host", "no-such-host.invalid", "--timeout", "5", "--json")
+    assert r.rc == ExitCode.CHECK_FAILED
+    steps = json.loads(r.out)["steps"]
+    assert steps[0]["step"] == "resolve" and steps[0]["status"] == "fail"
+    assert all(s["status"] == "skip" for s in steps[1:])
