@@ -96,3 +96,33 @@ def test_never_raises_on_odd_input():
     ]:
         d = parse_date(text)
         assert d.utc is None or d.utc.tzinfo is not None
+
+
+def test_fast_path_agrees_with_general_reader():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from verifier.parsers.dates import _parse
+
+    days = ["", "Mon, ", "Sun,  "]
+    months = ["Jan", "Feb", "Sep", "Dec", "Foo"]
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.sampled_from(days),
+        st.integers(0, 32),
+        st.sampled_from(months),
+        st.integers(1900, 2100),
+        st.integers(0, 25),
+        st.integers(0, 61),
+        st.integers(0, 61),
+        st.sampled_from(["+", "-"]),
+        st.integers(0, 25),
+        st.integers(0, 61),
+        st.sampled_from(["", " (UTC)", " (CEST)"]),
+    )
+    def check(wd, d, mon, y, hh, mi, ss, sign, oh, om, tail):
+        text = f"{wd}{d} {mon} {y} {hh:02d}:{mi:02d}:{ss:02d} {sign}{oh:02d}{om:02d}{tail}"
+        assert parse_date(text) == _parse(text)
+
+    check()

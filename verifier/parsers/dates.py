@@ -118,9 +118,32 @@ def _bad(raw: str) -> ParsedDate:
     return ParsedDate(raw=raw, utc=None, offset_minutes=None)
 
 
+# The common RFC 5322 form, read without the general token walk.
+_FAST_RE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s{1,4})?(\d{1,2})\s{1,4}([A-Z][a-z]{2})\s{1,4}(\d{4})\s{1,4}"
+    r"(\d{2}):(\d{2}):(\d{2})\s{1,4}([+-])(\d{2})(\d{2})(?:\s{1,4}\([A-Za-z ]{1,40}\))?"
+)
+
+
 def parse_date(text: str) -> ParsedDate:
     """Read one date; never raises. See the module docstring for the accepted forms."""
     raw = (text or "").strip()
+    m = _FAST_RE.fullmatch(raw)
+    if m is not None:
+        month = _MONTHS.get(m.group(2).lower())
+        hh, mm = int(m.group(8)), int(m.group(9))
+        if month is not None and hh <= 23 and mm < 60:
+            offset = (hh * 60 + mm) * (-1 if m.group(7) == "-" else 1)
+            second = int(m.group(6))
+            try:
+                local = datetime(
+                    int(m.group(3)), month, int(m.group(1)), int(m.group(4)), int(m.group(5)),
+                    59 if second == 60 else second,
+                )  # fmt: skip
+            except ValueError:
+                return _bad(raw)
+            utc = (local - timedelta(minutes=offset)).replace(tzinfo=UTC)
+            return ParsedDate(raw=raw, utc=utc, offset_minutes=offset)
     try:
         return _parse(raw)
     except (ValueError, OverflowError, TypeError):  # pragma: no cover - defensive

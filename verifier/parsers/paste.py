@@ -210,9 +210,11 @@ def normalise(data: bytes | str) -> HeaderBlock:
     skipped_content = False
     # Gmail's "Show original" page puts a summary table (whose "From:", "To:", "SPF:"
     # rows look like fields) above the message, ending with "Download Original".
-    for k in range(min(n, 40)):
-        if lines[k].lstrip().lower().startswith(("download original", "copy to clipboard")):
-            start, skipped_content = k + 1, True
+    head = text[:8192].lower()
+    if "download original" in head or "copy to clipboard" in head:
+        for k in range(min(n, 40)):
+            if lines[k].lstrip().lower().startswith(("download original", "copy to clipboard")):
+                start, skipped_content = k + 1, True
     while start < n:
         line = lines[start]
         stripped = line.strip()
@@ -261,7 +263,8 @@ def normalise(data: bytes | str) -> HeaderBlock:
     # followed by a continuation line is part of a fold (obsolete syntax), not the end.
     end = start
     while end < n:
-        if lines[end].strip():
+        line = lines[end]
+        if line[:1] not in ("", " ", "\t") or line.strip():
             end += 1
         elif (
             lines[end]
@@ -281,8 +284,10 @@ def normalise(data: bytes | str) -> HeaderBlock:
         add("input.indented", "Every line was quoted with '>'; the quoting was removed.")
 
     # Common indentation of every line (mail clients indent a pasted block).
-    indents = [len(line) - len(line.lstrip(" \t")) for line in region if line.strip()]
-    common = min(indents) if indents else 0
+    common = 0
+    if region and region[0][:1] in (" ", "\t"):
+        indents = [len(line) - len(line.lstrip(" \t")) for line in region if line.strip()]
+        common = min(indents) if indents else 0
     if common > 0:
         region = [line[common:] for line in region]
         add(
@@ -290,51 +295,55 @@ def normalise(data: bytes | str) -> HeaderBlock:
             f"Every line was indented by {common} character(s); the indentation was removed.",
         )
 
+    # Fields: split where a line does not start with white space, then join back the
+    # pieces that do not look like "Name:" (continuations that lost their indentation).
     fields: list[HeaderField] = []
-    out_lines: list[str] = []
-    cur_name: str | None = None
-    cur_parts: list[str] = []
-    cur_line = 0
+    pieces: list[str] = []
     misfolded = 0
-
-    def flush() -> None:
-        if cur_name is None:
-            return
-        value = " ".join(p for p in cur_parts if p)
-        fields.append(HeaderField(index=len(fields), name=cur_name, value=value, line=cur_line))
-
-    for raw in region:
-        if raw[:1] in (" ", "\t"):
+    line_no = 1
+    cur_name: str | None = None
+    cur_value = ""
+    cur_line = 0
+    for chunk in _CHUNK_SPLIT_RE.split("\n".join(region)):
+        m = _looks_like_field(chunk)
+        if m is None:
             if cur_name is None:  # pragma: no cover - the region starts with a field
+                line_no += chunk.count("\n") + 1
                 continue
-            cur_parts.append(raw.strip())
-            out_lines.append(raw.rstrip() or raw)
-            continue
-        m = _looks_like_field(raw)
-        if m is not None:
-            flush()
+            misfolded += 1
+            more = _unfold(chunk)
+            cur_value = f"{cur_value} {more}" if cur_value and more else (cur_value or more)
+            pieces.append("\t" + chunk)
+        else:
+            if cur_name is not None:
+                fields.append(HeaderField(len(fields), cur_name, cur_value, cur_line))
             cur_name = m.group(1)
-            first = raw[m.end() :].strip()
-            cur_parts = [first]
-            out_lines.append(raw.rstrip())
-            cur_line = len(out_lines)
-            continue
-        # A line that is neither a field nor indented: a continuation that lost its fold.
-        if cur_name is None:  # pragma: no cover
-            continue
-        misfolded += 1
-        cur_parts.append(raw.strip())
-        out_lines.append("\t" + raw.strip())
-    flush()
+            cur_value = _unfold(chunk[m.end() :])
+            cur_line = line_no
+            pieces.append(chunk)
+        line_no += chunk.count("\n") + 1
+    if cur_name is not None:
+        fields.append(HeaderField(len(fields), cur_name, cur_value, cur_line))
     if misfolded:
         add(
             "input.misfolded",
             f"{misfolded} continuation line(s) had lost their indentation and were joined to the field above.",
         )
-    text_out = "\n".join(out_lines) + ("\n" if out_lines else "")
+    text_out = "\n".join(pieces) + ("\n" if pieces else "")
     return HeaderBlock(
         fields=tuple(fields), defects=tuple(defects), has_body=has_body, text=text_out
     )
+
+
+_CHUNK_SPLIT_RE = re.compile(r"\n(?![ \t])")
+_FOLD_RE = re.compile(r"[ \t]*\n[ \t\n]*")
+
+
+def _unfold(text: str) -> str:
+    """Folded text to one line: each line break and the white space around it become one space."""
+    if "\n" in text:
+        text = _FOLD_RE.sub(" ", text)
+    return text.strip()
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
