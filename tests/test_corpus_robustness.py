@@ -83,3 +83,35 @@ def test_share_of_hops_with_a_host():
         f"{listed} listed without a host"
     )
     assert with_host + comment_only + listed == total
+
+
+def test_lenient_reader_agrees_with_authres_where_authres_accepts():
+    # authres is the strict RFC 8601 reference; wherever it accepts a header of the
+    # corpus, our own reader must give the same authserv-id, methods, results, reasons
+    # and properties (it may keep more: comments, action=...).
+    _need_corpus()
+    from verifier.parsers import auth
+    from verifier.parsers.paste import normalise
+
+    checked = 0
+    for path in FILES:
+        for f in normalise(path.read_bytes()).fields:
+            if f.lname not in ("authentication-results", "arc-authentication-results"):
+                continue
+            body = f.value
+            m = auth._AAR_PREFIX.match(body) if f.lname.startswith("arc") else None
+            if m:
+                body = body[m.end() :]
+            strict = auth._strict(body)
+            if isinstance(strict, str):
+                continue
+            checked += 1
+            s_id, _v, s_results = strict
+            l_id, _lv, l_results = auth._lenient(body, f.index, [])
+            assert l_id == s_id, path.name
+            assert [(r.method, r.result, r.reason) for r in l_results] == [
+                (r.method, r.result, r.reason) for r in s_results
+            ], path.name
+            for lr, sr in zip(l_results, s_results, strict=True):
+                assert {k: lr.properties.get(k) for k in sr.properties} == sr.properties, path.name
+    assert checked > 0
