@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from verifier.errors import (
+    ApiError,
     CheckFailedError,
     InputError,
     TaskFailedError,
@@ -324,12 +325,23 @@ def _connector_create(args) -> int:
         password=password,
     )
     password = None
-    conn = api.find_new_connector(before, args.name, args.smart_host)
+    try:
+        conn = api.find_new_connector(before, args.name, args.smart_host)
+    except VerifierError as exc:
+        raise type(exc)(
+            f"Send connector {args.name!r} was requested as task {task.id}, but reading it back failed: "
+            f"{exc.message[:1].lower()}{exc.message[1:]}"
+        ) from None
     if args.wait:
         task = _follow(api, task, args, lambda: _connector_state_by_name(api, args.name, args.smart_host))
         conn = (
             api.connector(conn.id) if conn else api.find_new_connector(before, args.name, args.smart_host)
         )
+        if conn is None:
+            raise ApiError(
+                f"Task {task.id} ({task.function}) is done but no send connector named {args.name!r} "
+                f"for {args.smart_host} is listed."
+            )
     out = {"task": task.to_dict(), "connector": conn.to_dict() if conn else None}
     if args.json:
         _print_json(out)
