@@ -473,3 +473,25 @@ def test_lab_api_options():
         load_hook("json")
     with pytest.raises(UsageError):
         load_hook("no_such_module_here:f")
+
+
+def test_in_process_async_start_and_stop(tmp_path, clean_env):
+    import asyncio
+
+    import aiohttp
+
+    async def scenario():
+        emu = ApiEmulator(tmp_path / "api", task_delay=0)
+        await emu.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(emu.base_url + "/auth/time") as resp:
+                    assert resp.status == 200
+                    assert isinstance(await resp.json(), int)
+            # python-ovh is synchronous: from async code it runs in a worker thread.
+            c = await asyncio.to_thread(client_for, emu)
+            assert await asyncio.to_thread(c.get, "/email/exchange") == ["private-zz111111-1"]
+        finally:
+            await emu.stop()
+
+    asyncio.run(scenario())
