@@ -246,3 +246,12 @@ def test_no_break_space_indentation():
     assert names(b) == ["Return-Path", "Received", "From", "Subject"]
     assert b.fields[1].value.endswith("Mon, 1 Jan 2024 10:00:00 +0000")
     assert "input.misfolded" not in codes(b)
+
+
+def test_entities_in_the_body_do_not_unescape_the_headers():
+    headers = "List-Unsubscribe: <https://a.example/u?x=1&amp;y=2>\nSubject: s\n"
+    body = "<p>" + "x" * 5000 + " &lt;b&gt; </p>\n"
+    b = normalise(headers + "\n" + body)
+    assert b.get("list-unsubscribe").value == "<https://a.example/u?x=1&amp;y=2>"
+    assert "input.html-escaped" not in codes(b)
+    assert b.has_body

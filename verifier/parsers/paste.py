@@ -58,6 +58,16 @@ _HTML_TAG_RE = re.compile(
     re.IGNORECASE,
 )
 _ESCAPE_HINT_RE = re.compile(r"&(?:lt|gt|quot|#[0-9]{1,7});")
+_BLANK_AFTER_CONTENT_RE = re.compile(r"\S[ \t]*\r?\n[ \t]*\r?\n")
+
+
+def _head_end(text: str) -> int:
+    """Where the header part probably ends: the first blank line after some content,
+    but never before 4 KB (a double-spaced paste has a blank line after every line).
+    Entities in a message body (an HTML part) must not make us unescape the headers."""
+    m = _BLANK_AFTER_CONTENT_RE.search(text)
+    end = m.end() if m else len(text)
+    return max(end, min(len(text), 4096))
 
 
 def decode_bytes(data: bytes) -> tuple[str, bool]:
@@ -188,7 +198,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
     # HTML: a paste copied from a web page or a ticketing tool.
     html_wrapped = text.lstrip()[:1] == "<" and _HTML_TAG_RE.match(text.lstrip()) is not None
-    escaped = _ESCAPE_HINT_RE.search(text) is not None
+    escaped = _ESCAPE_HINT_RE.search(text, 0, _head_end(text)) is not None
     if html_wrapped or escaped:
         text = _HTML_TAG_RE.sub("", text)
         text = _ENTITY_RE.sub(_unescape_entity, text)
