@@ -440,8 +440,14 @@ def test_webmail_http_keeps_the_from_clause_name():
     check(
         "from AB1PR01MB0001.eurprd01.prod.outlook.example (2603:10a6:102:1d8::6) by CD2PR02MB0002.eurprd02.prod.outlook.example with HTTPS; Mon, 1 Jan 2024 00:00:00 +0000",
         from_host="AB1PR01MB0001.eurprd01.prod.outlook.example",
+        from_rdns=None,  # an unbracketed IPv6 is Exchange's form, not qmail's "rdns (ip)"
         from_ip="2603:10a6:102:1d8::6",
         tls=True,
+    )
+    check(
+        "from AB1PR01MB0001.eurprd01.prod.outlook.example (::1) by AB1PR01MB0001.eurprd01.prod.outlook.example with HTTPS; Mon, 1 Jan 2024 00:00:00 +0000",
+        from_rdns=None,
+        from_ip="::1",
     )
 
 
@@ -529,6 +535,12 @@ def test_criticalpath_authenticated_as():
         from_ip="192.0.2.79",
         id="4B1C",
     )
+
+
+def test_exim_asmtp_is_authenticated_without_tls():
+    # Exim before 4.x named authenticated SMTP "asmtp".
+    check("from pc ([192.0.2.81]) by mx.b.example with asmtp (Exim 3.36) id z; Mon, 1 Jan 2024 00:00:00 +0000",
+          authenticated=True, tls=False)  # fmt: skip
 
 
 def test_plain_esmtpa_is_authenticated_without_tls():

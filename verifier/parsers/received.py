@@ -72,8 +72,9 @@ _TLS_PROTOS = frozenset(
      "SMTPS", "HTTPS", "SMTPSA"}
 )  # fmt: skip
 _PLAIN_PROTOS = frozenset(
-    {"SMTP", "ESMTP", "LMTP", "ESMTPA", "LMTPA", "UTF8SMTP", "UTF8SMTPA", "UTF8LMTP", "UTF8LMTPA"}
-)
+    {"SMTP", "ESMTP", "LMTP", "ESMTPA", "LMTPA", "UTF8SMTP", "UTF8SMTPA", "UTF8LMTP", "UTF8LMTPA",
+     "ASMTP"}  # Exim's older name for authenticated SMTP without TLS
+)  # fmt: skip
 _AUTH_PROTOS = frozenset(
     {"ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA",
      "SMTPSA", "ASMTP"}
@@ -393,7 +394,7 @@ def _analyse_from(
                     # the reverse name; Scalix writes "( ip)" and XMail "(ip:port)".
                     if (
                         stripped == t.text
-                        and ":" not in stripped.rsplit("@", 1)[-1].replace("::", "")
+                        and _V4ISH.fullmatch(stripped.rsplit("@", 1)[-1])
                         and "microsoft" not in mta_hints
                     ):
                         rdns_marker = rdns_marker or "qmail"
