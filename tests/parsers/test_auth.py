@@ -41,6 +41,9 @@ def test_received_spf_client_ip_from_comment_and_helo_domain():
     )
     assert s.result == "softfail"
     assert s.client_ip is None or s.client_ip == "192.0.2.9"
+    assert s.domain == "a.example"  # the domain the comment names, before the HELO
+    assert s.helo == "Mail.A.Example."
+    s = parse_received_spf("none (no comment naming a domain) helo=Mail.A.Example.;", 0)
     assert s.domain == "mail.a.example"
 
 
@@ -50,7 +53,7 @@ def test_received_spf_google_form():
         0,
     )
     assert s.client_ip == "192.0.2.33"
-    assert s.domain is None  # no envelope-from, no helo
+    assert s.domain == "a.example"  # from the comment: no envelope-from, no helo
 
 
 def test_received_spf_null_sender_uses_helo():
@@ -184,3 +187,24 @@ def test_garbage_never_raises():
         for kind in ("authentication-results", "arc-authentication-results"):
             ar = parse_authentication_results(v, 0, kind)
             assert ar.kind == kind
+
+
+def test_received_spf_microsoft_domain_from_comment():
+    # Exchange Online writes no envelope-from: the checked domain is only in the comment.
+    s = parse_received_spf(
+        "Pass (protection.outlook.com: domain of Sender.Example designates 192.0.2.44 as permitted sender) "
+        "receiver=protection.outlook.com; client-ip=192.0.2.44; helo=mail.relay.example; pr=C",
+        0,
+    )
+    assert s.domain == "sender.example"
+    assert s.helo == "mail.relay.example" and s.client_ip == "192.0.2.44"
+    s = parse_received_spf(
+        "None (protection.outlook.com: nodomain.example does not designate permitted sender hosts)",
+        0,
+    )
+    assert s.domain == "nodomain.example"
+    s = parse_received_spf(
+        "pass (mx: domain of b@a.example designates 192.0.2.1 as permitted sender) identity=helo; helo=h.example",
+        0,
+    )
+    assert s.domain == "h.example"  # a HELO check is about the HELO name

@@ -66,6 +66,11 @@ _IP_IN_COMMENT = [
     re.compile(r"client-ip[=:\s]{1,3}([0-9A-Fa-f:.]{2,64})", re.IGNORECASE),
     re.compile(r"(?:from|by|of)\s+\[?([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]?", re.IGNORECASE),
 ]
+_DOMAIN_IN_COMMENT = re.compile(
+    r"domain\s+of\s+(?:[^\s@()]{1,256}@)?([A-Za-z0-9][A-Za-z0-9.\-]{0,252})"
+    r"|:\s+([A-Za-z0-9][A-Za-z0-9.\-]{0,252}\.[A-Za-z]{2,63})\s+does\s+not\s+designate",
+    re.IGNORECASE,
+)
 _KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,64}")
 _AAR_PREFIX = re.compile(r"\s*i\s*=\s*([0-9]{1,6})\s*;")
 
@@ -148,7 +153,11 @@ def _split_kv(word: str) -> tuple[str, str] | None:
 
 
 def parse_received_spf(value: str, header_index: int) -> SpfResult:
-    """Read a Received-SPF value. Never raises."""
+    """Read a Received-SPF value. Never raises.
+
+    ``domain`` is the envelope-from's domain; without one, the domain the comment
+    names ("domain of example.com designates ..."), and only then the HELO name.
+    """
     segs, _unb = _segments(value)
     result: str | None = None
     comment: str | None = None
@@ -172,8 +181,16 @@ def parse_received_spf(value: str, header_index: int) -> SpfResult:
     if envelope_from is not None:
         envelope_from = envelope_from.strip("<>") or None
     helo = pairs.get("helo") or None
-    domain = _domain_of(envelope_from) or (helo.lower().rstrip(".") if helo else None)
     identity = pairs.get("identity") or None
+    domain = _domain_of(envelope_from)
+    if domain is None and comment and (identity or "").lower() != "helo":
+        # Microsoft and Google name the checked domain only in the comment:
+        # "(protection.outlook.com: domain of example.com designates 192.0.2.1 as ...)"
+        m = _DOMAIN_IN_COMMENT.search(comment[:1024])
+        if m:
+            domain = (m.group(1) or m.group(2)).lower().rstrip(".")
+    if domain is None and helo:
+        domain = helo.lower().rstrip(".")
     return SpfResult(
         header_index=header_index,
         source="received-spf",
