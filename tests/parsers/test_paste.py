@@ -255,3 +255,20 @@ def test_entities_in_the_body_do_not_unescape_the_headers():
     assert b.get("list-unsubscribe").value == "<https://a.example/u?x=1&amp;y=2>"
     assert "input.html-escaped" not in codes(b)
     assert b.has_body
+
+
+def test_html_line_breaks_end_lines():
+    one_line = (
+        "<div>Return-Path: &lt;a@sender.example&gt;<br>Received: from a.sender.example "
+        "(a.sender.example [192.0.2.1])<br>&nbsp;&nbsp;&nbsp; by mx.rcpt.example with ESMTP; "
+        "Mon, 1 Jan 2024 10:00:00 +0000<br/>Subject: hi</div>"
+    )
+    b = normalise(one_line)
+    assert names(b) == ["Return-Path", "Received", "Subject"]
+    assert b.fields[1].value.endswith(
+        "by mx.rcpt.example with ESMTP; Mon, 1 Jan 2024 10:00:00 +0000"
+    )
+    with_newlines = "<p>Return-Path: &lt;a@sender.example&gt;<br>\nSubject: hi<br>\n</p>"
+    b = normalise(with_newlines)
+    assert names(b) == ["Return-Path", "Subject"]
+    assert b.fields[0].value == "<a@sender.example>"

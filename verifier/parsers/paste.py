@@ -53,6 +53,9 @@ _CAPTION_RE = re.compile(
 )
 _ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|apos|nbsp|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _ENTITY_MAP = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'", "nbsp": " "}
+_HTML_BREAK_RE = re.compile(
+    r"(?:<br[ \t]{0,8}/?>|</(?:p|div)>)[ \t]{0,64}(?:\r?\n)?", re.IGNORECASE
+)
 _HTML_TAG_RE = re.compile(
     r"</?(?:pre|code|br|p|div|span|tt|blockquote|html|body|samp|kbd)(?:[ \t][^<>\n]{0,300})?/?>",
     re.IGNORECASE,
@@ -200,6 +203,8 @@ def normalise(data: bytes | str) -> HeaderBlock:
     html_wrapped = text.lstrip()[:1] == "<" and _HTML_TAG_RE.match(text.lstrip()) is not None
     escaped = _ESCAPE_HINT_RE.search(text, 0, _head_end(text)) is not None
     if html_wrapped or escaped:
+        # line-breaking tags end a line (once: a newline right after them is theirs)
+        text = _HTML_BREAK_RE.sub("\n", text)
         text = _HTML_TAG_RE.sub("", text)
         text = _ENTITY_RE.sub(_unescape_entity, text)
         add(
