@@ -31,21 +31,7 @@ MIN_FIXTURES = 31
 
 # Expectations the analysis currently gets wrong. Each keeps the reading of the
 # header that the fixture documents; the reason names what the tool does instead.
-_DELAY_ACROSS_UNKNOWN = (
-    "delay_seconds is measured against the nearest lower hop with a readable date; the contract says "
-    "null when the hop just below has no readable timestamp"
-)
-_LMTP_HOP_AS_BORDER = (
-    "the Authentication-Results written just below the top LMTP hop (from mx.guides.test by mx.guides.test, "
-    "no client address) makes that hop the border, although Received-SPF client-ip names the client of the "
-    "hop below it (hop 1), which is the real border"
-)
-KNOWN_FAILURES: dict[str, str] = {
-    "date-missing": _DELAY_ACROSS_UNKNOWN,
-    "date-invalid": _DELAY_ACROSS_UNKNOWN,
-    "lab-direct": _LMTP_HOP_AS_BORDER,
-    "lab-via-connector": _LMTP_HOP_AS_BORDER,
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def fixture_files() -> list[Path]:

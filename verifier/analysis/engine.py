@@ -271,9 +271,19 @@ def _locate_border(headers: Headers, trusted_ids: set[str]):
     if evidence:
         evidence.sort()
         top_header, hop, text, is_spf = evidence[0]
+        if not is_spf:
+            # An authserv-id names a server, not a hop: when SPF names that server's client,
+            # the SPF hop is the border (the server may also have written a local hand-off).
+            server = (rcv[hop].by_host or "").lower()
+            for h, i, t, spf_kind in evidence[1:]:
+                if spf_kind and server and (rcv[i].by_host or "").lower() == server:
+                    top_header, hop, text, is_spf = h, i, t, True
+                    break
         texts, refs = [text], [top_header]
-        for h, i, t, _ in evidence[1:]:
-            if i == hop and t not in texts:
+        server = (rcv[hop].by_host or "").lower()
+        for h, i, t, spf_kind in evidence:
+            same = i == hop or (not spf_kind and server and (rcv[i].by_host or "").lower() == server)
+            if same and t not in texts:
                 texts.append(t)
                 refs.append(h)
         if is_spf:
@@ -287,13 +297,23 @@ def _locate_border(headers: Headers, trusted_ids: set[str]):
     return None
 
 
+def _local_handoff(r: Received) -> bool:
+    """A hand-off inside one site: an internal client address, or no address at all and a
+    client named like the receiver (LMTP or a content filter on the same host)."""
+    if r.from_ip:
+        return is_internal_ip(r.from_ip)
+    by = (r.by_host or "").lower()
+    names = [n.lower() for n in (r.from_host, r.from_rdns) if n]
+    return not names or (bool(by) and any(n == by or same_org(n, by) for n in names))
+
+
 def _descend(rcv: tuple[Received, ...], i: int, evidence: list[str], ev_headers: list[int], strong: bool):
     """Move down through the recipient's internal hand-offs."""
     while i + 1 < len(rcv):
         r, below = rcv[i], rcv[i + 1]
         names = {n.lower() for n in (r.from_host, r.from_rdns) if n}
         below_by = (below.by_host or "").lower()
-        if is_internal_ip(r.from_ip) and below_by and (below_by in names or any(same_org(n, below_by) for n in names)):
+        if _local_handoff(r) and below_by and (not names or below_by in names or any(same_org(n, below_by) for n in names)):
             i += 1
             evidence = evidence + [f"internal hand-off from {below.by_host}"]
             continue
@@ -340,16 +360,16 @@ def _classify_receiver(r: Received, smarthost: HostSet, platform: HostSet) -> tu
 def _zones_and_delays(headers: Headers, border_idx: int | None, smarthost: HostSet, platform: HostSet) -> list[Hop]:
     rcv = headers.received
     n = len(rcv)
-    # The timestamp below each hop: the next lower hop with a readable date,
-    # for the bottom hop the Date header.
+    # The timestamp just below each hop: the next lower hop's (unknown when that hop's
+    # date is unreadable: a delay is never stretched over two hops), for the bottom hop
+    # the Date header.
     base = headers.date.utc if headers.date and headers.date.utc else None
     below_ts = [None] * n
-    prev = base
-    for i in range(n - 1, -1, -1):
-        below_ts[i] = prev
-        ts = rcv[i].date.utc if rcv[i].date else None
-        if ts is not None:
-            prev = ts
+    for i in range(n):
+        if i + 1 < n:
+            below_ts[i] = rcv[i + 1].date.utc if rcv[i + 1].date else None
+        else:
+            below_ts[i] = base
     hops = []
     for i, r in enumerate(rcv):
         if border_idx is not None and i <= border_idx:
