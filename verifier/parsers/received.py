@@ -241,6 +241,8 @@ def parse_ip(text: str) -> tuple[str | None, bool]:
     m = _V4_PORT_COLON.fullmatch(t) or _V4_PORT_DOT.fullmatch(t)
     if m:
         t = m.group(1)
+    if ":" not in t and not _V4ISH.fullmatch(t):
+        return None, False  # a host name or a word: not worth asking ipaddress
     try:
         addr = ipaddress.ip_address(t)
     except ValueError:
@@ -333,7 +335,7 @@ def _analyse_from(
     helo: str | None = None
     # Candidate addresses, by priority: 0 bracketed in a comment, 1 bracketed after the
     # name, 2 unbracketed alone in a comment, 3 the name itself.
-    cands: list[tuple[int, str]] = []
+    cands: list[tuple[int, str, str, bool]] = []  # (priority, as written, address, valid)
     rdns_from_comment: str | None = None
     rdns_marker: str | None = None  # "verified", "helo=", "qmail"
     comment_count = 0
@@ -365,7 +367,7 @@ def _analyse_from(
                 inner = joined[a + 1 : b]
                 ip, valid = parse_ip(inner)
                 if ip is not None:
-                    cands.append((0, inner))
+                    cands.append((0, inner, ip, valid))
                     got_bracket = True
                     before = joined[:a].split()
                     if before and rdns_from_comment is None:
@@ -387,9 +389,9 @@ def _analyse_from(
                 pos = b + 1
             if not got_bracket and not found:
                 stripped = t.text.strip()
-                ip, _valid = parse_ip(stripped) if " " not in stripped else (None, False)
+                ip, valid = parse_ip(stripped) if " " not in stripped else (None, False)
                 if ip is not None:
-                    cands.append((2, stripped))
+                    cands.append((2, stripped, ip, valid))
                     # qmail / CriticalPath write exactly "(ip)" or "(ident@ip)" after
                     # the reverse name; Scalix writes "( ip)" and XMail "(ip:port)".
                     if (
@@ -415,9 +417,9 @@ def _analyse_from(
                 if w.lower().startswith("ident="):  # Exim
                     info.ident = w[6:].rstrip(",") or None
         elif t.kind == BRACKET:
-            ip, _valid = parse_ip(t.text)
+            ip, valid = parse_ip(t.text)
             if ip is not None:
-                cands.append((1, t.text))
+                cands.append((1, t.text, ip, valid))
         elif t.kind == WORD and t.text.lower() == "claiming":
             # Obtuse smtpd: 'from rdns(ip), claiming to be "helo" via SMTP by ...'
             j = k + 1
@@ -433,15 +435,15 @@ def _analyse_from(
     # The name itself as an address (bare IP or literal) when nothing better exists.
     name_ip: str | None = None
     if name is not None:
-        ip, _valid = parse_ip(name)
+        ip, valid = parse_ip(name)
         if ip is not None and (name_is_literal or _V4ISH.fullmatch(name) or ":" in name):
             name_ip = name
-    if not cands and name_ip is not None:
-        cands.append((3, name_ip))
+            if not cands:
+                cands.append((3, name_ip, ip, valid))
 
-    if cands:
-        cands.sort(key=lambda c: c[0])
-        ip, valid = parse_ip(cands[0][1])
+    best = min(cands, key=lambda c: c[0]) if cands else None
+    if best is not None:
+        ip, valid = best[2], best[3]
         info.ip = ip
         info.ip_valid = valid if ip is not None else None
         if ip is not None and not valid:
@@ -461,7 +463,7 @@ def _analyse_from(
     if helo_found:
         info.host = helo
     elif name is not None and name.lower() != "unknown":
-        if name_ip is not None and cands and cands[0][1] == name_ip:
+        if name_ip is not None and best is not None and best[1] == name_ip:
             # the name is the only address: an IP, not a HELO, unless it is an
             # address literal with no comment at all ("from [1.2.3.4] by ...").
             info.host = name if (name_is_literal and comment_count == 0) else None
