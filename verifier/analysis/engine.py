@@ -32,6 +32,7 @@ from verifier.analysis.hosts import (
     HostSet,
     Match,
     host_set,
+    ip_or_none,
     is_internal_ip,
     org_domain,
     same_org,
@@ -216,6 +217,18 @@ def _input_findings(headers: Headers, out: list[F.Finding]) -> None:
 MAX_EVIDENCE_HEADERS = 32
 
 
+def _ar_client_ips(ar: AuthResults) -> list[str]:
+    from verifier.parsers.auth import spf_results_from_ar
+
+    ips = [x.client_ip for x in spf_results_from_ar(ar) if x.client_ip]
+    for r in ar.results:
+        for key in ("smtp.remote-ip", "policy.iprev", "smtp.client-ip"):
+            v = r.properties.get(key)
+            if v and ip_or_none(v.strip("[]")) is not None:
+                ips.append(v.strip("[]"))
+    return list(dict.fromkeys(ips))
+
+
 def _nearest(candidates: list[int], rcv: tuple[Received, ...], header_index: int) -> int | None:
     """The hop nearest to a header: MTAs write their own results just above (Postfix,
     OpenDKIM) or just below (Gmail, Sendmail milters, Exchange Online) their Received."""
@@ -268,6 +281,14 @@ def _locate_border(headers: Headers, trusted_ids: set[str]):
         i = ar_hop(ar)
         if i is not None:
             evidence.append((ar.header_index, i, f"Authentication-Results authserv-id {ar.authserv_id}", False))
+    # The client address an Authentication-Results header records (spf comment, iprev,
+    # smtp.remote-ip) locates the border as precisely as Received-SPF does.
+    for ar in [a for a in headers.auth_results if a.kind == "authentication-results"][:MAX_EVIDENCE_HEADERS]:
+        for ip in _ar_client_ips(ar):
+            i = _nearest(by_ip.get(ip.lower(), []), rcv, ar.header_index)
+            if i is not None:
+                evidence.append((ar.header_index, i, f"Authentication-Results client address {ip}", True))
+                break
     if evidence:
         evidence.sort()
         top_header, hop, text, is_spf = evidence[0]
