@@ -61,15 +61,14 @@ _HTML_TAG_RE = re.compile(
     re.IGNORECASE,
 )
 _ESCAPE_HINT_RE = re.compile(r"&(?:lt|gt|quot|#[0-9]{1,7});")
-_BLANK_AFTER_CONTENT_RE = re.compile(r"\S[ \t]*\r?\n[ \t]*\r?\n")
 
 
 def _head_end(text: str) -> int:
-    """Where the header part probably ends: the first blank line after some content,
-    but never before 4 KB (a double-spaced paste has a blank line after every line).
-    Entities in a message body (an HTML part) must not make us unescape the headers."""
-    m = _BLANK_AFTER_CONTENT_RE.search(text)
-    end = m.end() if m else len(text)
+    """Where the header part probably ends: the first blank line, but never before 4 KB
+    (a double-spaced paste has a blank line after every line). Entities in a message
+    body (an HTML part) must not make us unescape the headers."""
+    found = [i for i in (text.find("\n\n"), text.find("\n\r\n")) if i != -1]
+    end = min(found) if found else len(text)
     return max(end, min(len(text), 4096))
 
 
@@ -134,6 +133,11 @@ def _is_caption(line: str) -> bool:
 
 def _split_lines(text: str) -> tuple[list[str], bool]:
     """Split on CRLF, LF or CR; report whether the line ends were unusual (CR or mixed)."""
+    if "\r" not in text:
+        lines = text.split("\n")
+        if "\u00a0" in text:
+            lines = [_nbsp_indent(line) if line[:1] == "\u00a0" else line for line in lines]
+        return lines, False
     has_crlf = "\r\n" in text
     cr_total = text.count("\r")
     lf_total = text.count("\n")
@@ -201,7 +205,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
     # HTML: a paste copied from a web page or a ticketing tool.
     html_wrapped = text.lstrip()[:1] == "<" and _HTML_TAG_RE.match(text.lstrip()) is not None
-    escaped = _ESCAPE_HINT_RE.search(text, 0, _head_end(text)) is not None
+    escaped = "&" in text and _ESCAPE_HINT_RE.search(text, 0, _head_end(text)) is not None
     if html_wrapped or escaped:
         # line-breaking tags end a line (once: a newline right after them is theirs)
         text = _HTML_BREAK_RE.sub("\n", text)
