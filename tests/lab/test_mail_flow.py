@@ -96,8 +96,15 @@ def test_route_hook_wrote_the_platform_maps(lab: Lab, attached: int) -> None:
 
 
 def _save_fixture(name: str, headers: bytes) -> None:
-    FIXTURES.mkdir(parents=True, exist_ok=True)
-    (FIXTURES / name).write_bytes(headers.replace(b"\r\n", b"\n"))
+    """Keep the capture in the lab directory; refresh fixtures/headers/ when asked (or missing)."""
+    text = headers.replace(b"\r\n", b"\n")
+    captures = Path(os.environ["VERIFIER_LAB_DIR"]) / "captures"
+    captures.mkdir(exist_ok=True)
+    (captures / name).write_bytes(text)
+    target = FIXTURES / name
+    if os.environ.get("VERIFIER_LAB_CAPTURE_FIXTURES") == "1" or not target.exists():
+        FIXTURES.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text)
 
 
 def test_attached_sender_leaves_through_the_smarthost(lab: Lab, attached: int) -> None:

@@ -219,6 +219,8 @@ def postfix_platform(lay: Layout) -> tuple[str, str]:
         smtp_sasl_security_options = noanonymous
         smtp_sasl_tls_security_options = noanonymous
         smtp_tls_policy_maps = texthash:{maps}/tls_policy
+        # A new session (and AUTH) for every message, so a changed route or password shows at once.
+        smtp_connection_cache_on_demand = no
         """
     )
     master = f"{t.PLATFORM_IP}:{t.SUBMISSION_PORT} inet n - n - - smtpd\n" + MASTER_BASE

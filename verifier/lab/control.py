@@ -313,8 +313,12 @@ class Lab:
 
     def _write_passwd(self, ip: str, users: dict[str, str]) -> None:
         path = self.layout.dovecot / f"passwd.{ip}"
+        before = path.stat().st_mtime if path.exists() else 0.0
         write_file(path, "".join(f"{u}:{_ssha512(p)}::::::\n" for u, p in users.items()), 0o640)
         _chown(path, "root", "dovecot")
+        # Dovecot compares a passwd-file's mtime in whole seconds: make sure it changes.
+        mtime = max(time.time(), int(before) + 1.0)
+        os.utime(path, (mtime, mtime))
 
     # --- network -------------------------------------------------------------------
 
@@ -620,6 +624,9 @@ class Lab:
     def _fault_smarthost_password(self, _state: dict[str, Any], on: bool) -> None:
         password = secrets.token_urlsafe(18) if on else self._secret(t.RELAY_USER)
         self._write_passwd(t.RELAY_IP, {t.RELAY_USER: password})
+        # Dovecot looks at a passwd-file at most once per second of its clock: a login
+        # in the second of the change could still see the old file.
+        time.sleep(1.05 - (time.time() % 1.0))
 
     def _fault_smarthost_no_starttls(self, _state: dict[str, Any], on: bool) -> None:
         level = "none" if on else "encrypt"

@@ -1,0 +1,119 @@
+"""Parts of the lab that need neither root nor the Debian packages."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from verifier.errors import ExitCode, LabError
+from verifier.lab import configs, system
+from verifier.lab import topology as t
+from verifier.lab.layout import Layout
+from verifier.lab.profile import to_shell, to_toml
+from verifier.lab.routes import Route
+from verifier.lab.routing import apply_routes, render_tables
+
+SECRET = "S3cret-relay-pw"
+
+
+def _routes() -> list[Route]:
+    return [
+        Route("newsletter@mydomain.test", 1, "smtp.relay.test", 587, True, "basicAuthRequireTLS",
+              "u@relay.test", SECRET),
+        Route("news2@mydomain.test", 2, "SMTP.Relay.test", 587, False, "basicAuth", "u2", "pw2"),
+        Route("open@mydomain.test", 3, "other.relay.test", 25, False, "none"),
+    ]
+
+
+def test_tables_from_routes() -> None:
+    tables = render_tables(_routes())
+    relay = tables["sender_relay"]
+    assert "newsletter@mydomain.test [smtp.relay.test]:587\n" in relay
+    assert "open@mydomain.test [other.relay.test]:25\n" in relay
+    sasl = tables["sasl_passwd"]
+    assert f"newsletter@mydomain.test u@relay.test:{SECRET}\n" in sasl
+    assert "open@mydomain.test" not in sasl
+    policy = tables["tls_policy"]
+    # two connectors on one host: the strictest requirement wins
+    assert "[smtp.relay.test]:587 secure match=hostname\n" in policy
+    assert "[other.relay.test]:25 may\n" in policy
+
+
+def test_no_route_means_empty_tables() -> None:
+    tables = render_tables([])
+    assert all(line.startswith("#") for text in tables.values() for line in text.splitlines())
+
+
+def test_apply_routes_writes_modes_without_a_running_platform(tmp_path: Path) -> None:
+    lay = Layout(tmp_path)
+    assert apply_routes(_routes(), lay) is False  # nothing to reload
+    sasl = lay.platform_maps / "sasl_passwd"
+    assert os.stat(sasl).st_mode & 0o777 == 0o600
+    assert SECRET in sasl.read_text()
+    assert os.stat(lay.platform_maps / "sender_relay").st_mode & 0o777 == 0o644
+
+
+def test_credentials_that_break_a_table_are_refused(tmp_path: Path) -> None:
+    bad = Route("a@mydomain.test", 9, "smtp.relay.test", 587, True, "basicAuth", "user name", "pw")
+    with pytest.raises(LabError, match="cannot be written"):
+        render_tables([bad])
+
+
+def test_not_root_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(LabError) as err:
+        system.check_can_run()
+    assert "needs root" in str(err.value) and err.value.exit_code == ExitCode.LAB
+    assert str(err.value).count(". ") == 0
+
+
+def test_missing_package_names_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    real = system.which
+    monkeypatch.setattr(system, "which", lambda name: None if name == "nsd" else real(name) or "/bin/true")
+    monkeypatch.setattr(system, "FILES", {})
+    monkeypatch.setattr(system, "USERS", {})
+    with pytest.raises(LabError) as err:
+        system.check_can_run()
+    text = str(err.value)
+    assert "(nsd)" in text and "scripts/install-lab-packages.sh" in text and "apt-get install" in text
+
+
+def test_profile_is_toml_with_secrets_by_reference(tmp_path: Path) -> None:
+    lay = Layout(tmp_path)
+    state = {"ovh": {"endpoint": "http://127.0.0.1:1234/1.0", "application_key": "AK"}}
+    text = to_toml(lay, state)
+    data = tomllib.loads(text)
+    assert data["sender"]["address"] == t.ATTACHED_SENDER
+    assert data["control"]["address"] == t.CONTROL_SENDER
+    assert data["recipient"]["folders"] == ["INBOX", "Junk"]
+    assert data["tls"]["ca_file"] == str(lay.ca_file)
+    assert data["platform"]["endpoint"] == "http://127.0.0.1:1234/1.0"
+    for section in data.values():
+        for key in section:
+            assert "password" not in key or key.endswith("_file")
+            assert "secret" not in key or key.endswith("_file")
+    assert "#   OVH_ENDPOINT=http://127.0.0.1:1234/1.0\n" in text
+    shell = to_shell(lay, state)
+    assert "export OVH_APPLICATION_SECRET=\"$(cat " in shell
+
+
+def test_zones_cover_every_lab_address() -> None:
+    zones = configs.zones("AAAA", 1)
+    reverse = zones["100.51.198.in-addr.arpa"] + zones["113.0.203.in-addr.arpa"]
+    for ip in (*t.LAB_ADDRESSES, t.CLIENT_IP):
+        assert f"\n{ip.rsplit('.', 1)[1]} IN PTR " in reverse
+    assert "192.0.2." not in "".join(zones.values())
+
+
+def test_main_cf_has_one_line_per_parameter(tmp_path: Path) -> None:
+    lay = Layout(tmp_path)
+    for render in (configs.postfix_platform, configs.postfix_relay, configs.postfix_mx):
+        main, _master = render(lay)
+        keys = [line.split("=", 1)[0].strip() for line in main.splitlines()]
+        assert len(keys) == len(set(keys))
+    relay_main, _ = configs.postfix_relay(lay)
+    assert f"smtp_bind_address = {t.RELAY_EGRESS_IP}" in relay_main
