@@ -27,6 +27,13 @@ each MTA records the client's address, reverse name and HELO. The approach:
 Each branch that exists for one MTA's habit names that MTA in a comment and has a
 unit test with a line of that form in tests/parsers/test_received.py.
 
+Defects (``Received.defects``): ``received.invalid-ip`` (an address that is not one,
+kept as written, ``ip_valid`` False), ``received.no-date``, ``date.unparsed`` (date
+text present but unreadable; ``date.utc`` None, ``date.raw`` kept), ``date.no-offset``
+(read as UTC), ``received.comment-only`` (qmail's "(qmail N invoked by uid N)" and
+the like), ``received.no-from-by``, ``received.html-escaped``,
+``received.deep-nesting``, ``received.truncated``.
+
 Linear time: every loop walks the input or the token list once; regular
 expressions are applied to single bounded tokens.
 """
