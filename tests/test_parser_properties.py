@@ -187,3 +187,40 @@ def test_punctuation_soup(text):
     parse_authentication_results(text, 0)
     parse_tag_list(text, 0)
     parse_address(text, 0)
+
+
+FIELD_NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,20}", fullmatch=True)
+# Printable ASCII without "&" (entities) and "w" (so no "download original" caption);
+# words are joined by single spaces so that unfolding gives the value back exactly.
+WORDS = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="&w"),
+    min_size=1,
+    max_size=12,
+)
+
+
+@st.composite
+def header_blocks(draw):
+    fields = []
+    lines = []
+    for _ in range(draw(st.integers(1, 8))):
+        name = draw(FIELD_NAMES)
+        words = draw(st.lists(WORDS, min_size=1, max_size=10))
+        fields.append((name, " ".join(words)))
+        text = f"{name}: {words[0]}"
+        for w in words[1:]:
+            text += draw(st.sampled_from([" ", "\n\t", "\n    "])) + w
+        lines.append(text)
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    return fields, "\n".join(lines).replace("\n", eol) + eol
+
+
+@SETTINGS
+@given(header_blocks())
+def test_well_formed_blocks_round_trip(case):
+    fields, text = case
+    b = normalise(text.encode())
+    assert [(f.name, f.value) for f in b.fields] == fields
+    assert not [d for d in b.defects if d.code != "input.line-endings"]
+    # the normalised text reads back to the same fields
+    assert [(f.name, f.value) for f in normalise(b.text).fields] == fields

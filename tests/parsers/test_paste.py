@@ -272,3 +272,9 @@ def test_html_line_breaks_end_lines():
     b = normalise(with_newlines)
     assert names(b) == ["Return-Path", "Subject"]
     assert b.fields[0].value == "<a@sender.example>"
+
+
+def test_split_messages_crlf_mbox():
+    one = b"From a@x Mon Jan  1 10:00:00 2024\r\nSubject: one\r\n\r\nbody\r\n\r\n"
+    two = b"From b@x Mon Jan  1 11:00:00 2024\r\nSubject: two\r\n\r\nbody\r\n"
+    assert split_messages(one + two) == [one, two]
