@@ -68,6 +68,15 @@ def test_env_prints_the_profile(lab: Lab) -> None:
     # Background helpers do not hold the caller's stdout: a pipe reader saw EOF (run() returned).
 
 
+def test_fault_command(lab: Lab) -> None:
+    done = cli("fault", "imap-no-idle", "on")
+    assert done.returncode == 0, done.stderr
+    assert "imap-no-idle" in json.loads(cli("status", "--json").stdout)["faults"]
+    assert cli("fault", "imap-no-idle", "on").stdout.strip().endswith("(it already was).")
+    assert cli("fault", "imap-no-idle", "off").returncode == 0
+    assert lab.load()["faults"] == []
+
+
 def _routes_to_lab() -> list[str]:
     out = subprocess.run(["ip", "-o", "route", "show"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines()
