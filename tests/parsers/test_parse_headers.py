@@ -125,3 +125,9 @@ def test_subject_encoded_words_decoded():
     assert h.subject == "Été pêle-mêle ok"
     h = parse_headers("Subject: =?x-unknown?Q?abc?=\n")
     assert h.subject == "=?x-unknown?Q?abc?="
+
+
+def test_date_header_without_offset_flagged():
+    h = parse_headers("Date: Mon, 1 Jan 2024 10:00:00\n")
+    assert h.date.utc == datetime(2024, 1, 1, 10, tzinfo=UTC)
+    assert [d.code for d in h.defects] == ["date.no-offset"]

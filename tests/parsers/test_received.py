@@ -507,6 +507,25 @@ def test_empty_and_garbage_values():
         assert r.raw == v
 
 
+def test_gmail_question_mark_ipv6_name_does_not_shadow_the_bracketed_ip():
+    # Gmail writes a client-supplied "?IPv6:...?" name; the address is the bracketed one.
+    check(
+        "from ?IPv6:::ffff:192.168.1.100? ([203.0.113.90]) by smtp.gmail.com with ESMTPSA id q1sm1; Mon, 1 Jan 2024 00:00:00 -0800",
+        from_ip="203.0.113.90",
+        from_host="?IPv6:::ffff:192.168.1.100?",
+    )
+
+
+def test_id_ending_in_by_and_via_list_expansion():
+    check("from a.example ([192.0.2.82]) by b.example with ESMTP id 7Q2-By; Mon, 1 Jan 2024 00:00:00 +0000",
+          id="7Q2-By", by_host="b.example")  # fmt: skip
+    check(
+        "by lists.b.example via listexpand id 123; Mon, 1 Jan 2024 00:00:00 +0000",
+        via="listexpand",
+        id="123",
+    )
+
+
 def test_exim_ident_in_comment():
     # Exim: "([ip] helo=x ident=user)" when an RFC 1413 ident answer was received.
     check(

@@ -118,6 +118,14 @@ def parse_headers(data: bytes | str) -> Headers:
             d = _guard(f, lambda f=f: parse_date(f.value), defects)
             if d is not None:
                 date = d
+                if d.utc is not None and d.offset_minutes is None:
+                    defects.append(
+                        Defect(
+                            "date.no-offset",
+                            "The Date header has no time-zone offset; it was read as UTC.",
+                            f.index,
+                        )
+                    )
                 if d.utc is None:
                     defects.append(
                         Defect(
