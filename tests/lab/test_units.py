@@ -117,3 +117,16 @@ def test_main_cf_has_one_line_per_parameter(tmp_path: Path) -> None:
         assert len(keys) == len(set(keys))
     relay_main, _ = configs.postfix_relay(lay)
     assert f"smtp_bind_address = {t.RELAY_EGRESS_IP}" in relay_main
+
+
+def test_profile_reads_as_a_probe_profile(tmp_path: Path) -> None:
+    probe_profile = pytest.importorskip("verifier.probe.profile")
+    lay = Layout(tmp_path)
+    state = {"ovh": {"endpoint": "http://127.0.0.1:1234/1.0", "application_key": "AK"}}
+    prof = probe_profile.profile_from_dict(tomllib.loads(to_toml(lay, state)), name="lab")
+    assert prof.sender.address == t.ATTACHED_SENDER and prof.sender.host == t.PLATFORM_NAME
+    assert prof.control is not None and prof.control.address == t.CONTROL_SENDER
+    assert prof.recipient.host == t.IMAP_NAME and prof.recipient.port == t.IMAPS_PORT
+    assert prof.recipient.folders == ("INBOX", "Junk")
+    assert prof.nameserver == t.NS_IP and prof.ca_file == str(lay.ca_file)
+    assert prof.platform is not None and prof.platform.config_file == str(lay.secrets / "ovh.conf")

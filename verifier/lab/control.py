@@ -39,6 +39,7 @@ from verifier.lab import configs, system
 from verifier.lab import topology as t
 from verifier.lab.clients import LabIMAP4_SSL, tls_context
 from verifier.lab.layout import Layout
+from verifier.lab.profile import ovh_conf
 from verifier.lab.routing import apply_routes, write_file, write_tables
 
 FAULTS = {
@@ -459,7 +460,10 @@ class Lab:
         creds = data["credentials"]
         write_file(self.layout.secrets / "ovh-application-secret", creds["applicationSecret"] + "\n", 0o600)
         write_file(self.layout.secrets / "ovh-consumer-key", creds["consumerKey"] + "\n", 0o600)
-        state["ovh"] = {"endpoint": f"http://127.0.0.1:{port}/1.0", "application_key": creds["applicationKey"]}
+        endpoint = f"http://127.0.0.1:{port}/1.0"
+        write_file(self.layout.secrets / "ovh.conf", ovh_conf(endpoint, creds["applicationKey"],
+                                                              creds["applicationSecret"], creds["consumerKey"]), 0o600)
+        state["ovh"] = {"endpoint": endpoint, "application_key": creds["applicationKey"]}
         self.save(state)
 
     def _checks(self) -> dict[str, Callable[[], bool]]:

@@ -17,43 +17,56 @@ PROFILE_VERSION = 1
 
 
 def profile(layout: Layout, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The profile as nested dicts (sections -> keys)."""
+    """The profile as nested dicts (sections -> keys), in the format of docs/probe.md.
+
+    Besides the keys the probe reads, each section carries the lab's addresses
+    (``*_address``), so that a client without the lab DNS can connect by address
+    and still verify TLS for the host name.
+    """
     ovh = state.get("ovh") or {}
-    secrets = layout.secrets
+
+    def account(address: str) -> dict[str, Any]:
+        return {
+            "address": address,
+            "smtp_host": t.PLATFORM_NAME,
+            "smtp_address": t.PLATFORM_IP,
+            "smtp_port": t.SUBMISSION_PORT,
+            "smtp_tls": "starttls",
+            "username": address,
+            "password_file": str(layout.password_file(address)),
+        }
+
     return {
-        "profile": {"version": PROFILE_VERSION, "name": "lab", "state_dir": str(layout.root)},
         "platform": {
             "endpoint": ovh.get("endpoint", ""),
-            "application_key": ovh.get("application_key", ""),
-            "application_secret_file": str(secrets / "ovh-application-secret"),
-            "consumer_key_file": str(secrets / "ovh-consumer-key"),
             "organization": t.ORGANIZATION,
             "service": t.SERVICE,
+            "config_file": str(layout.secrets / "ovh.conf"),
+            "patterns": [f"*.{t.PLATFORM_NAME.split('.', 1)[1]}"],
             "hostname": t.PLATFORM_NAME,
         },
-        "sender": {
-            "address": t.ATTACHED_SENDER,
-            "login": t.ATTACHED_SENDER,
-            "password_file": str(layout.password_file(t.ATTACHED_SENDER)),
-            "submission_host": t.PLATFORM_NAME,
-            "submission_address": t.PLATFORM_IP,
-            "submission_port": t.SUBMISSION_PORT,
-            "submission_tls": "starttls",
+        "sender": account(t.ATTACHED_SENDER),
+        "control": account(t.CONTROL_SENDER),
+        "recipient": {
+            "address": t.RECIPIENT,
+            "imap_host": t.IMAP_NAME,
+            "imap_address": t.MX_IP,
+            "imap_port": t.IMAPS_PORT,
+            "imap_tls": "implicit",
+            "imap_starttls_port": t.IMAP_PORT,
+            "username": t.RECIPIENT,
+            "password_file": str(layout.password_file(t.RECIPIENT)),
+            "folders": ["INBOX", "Junk"],
+            "mx_host": t.MX_NAME,
+            "authserv_id": t.MX_NAME,
+            "spam_trigger": t.SPAM_TRIGGER,
         },
-        "control": {
-            "address": t.CONTROL_SENDER,
-            "login": t.CONTROL_SENDER,
-            "password_file": str(layout.password_file(t.CONTROL_SENDER)),
-            "submission_host": t.PLATFORM_NAME,
-            "submission_address": t.PLATFORM_IP,
-            "submission_port": t.SUBMISSION_PORT,
-            "submission_tls": "starttls",
-        },
+        "expect": {"smarthosts": [t.RELAY_EGRESS_NAME, f"{t.RELAY_EGRESS_IP}/32"]},
         "smarthost": {
             "host": t.RELAY_NAME,
             "address": t.RELAY_IP,
             "port": t.RELAY_PORT,
-            "user": t.RELAY_USER,
+            "username": t.RELAY_USER,
             "password_file": str(layout.password_file(t.RELAY_USER)),
             "auth_mechanism": "basicAuthRequireTLS",
             "egress_host": t.RELAY_EGRESS_NAME,
@@ -62,23 +75,20 @@ def profile(layout: Layout, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "dkim_selector": t.DKIM_SELECTOR,
             "bounce_domain": t.RELAY_BOUNCE_DOMAIN,
         },
-        "recipient": {
-            "address": t.RECIPIENT,
-            "mx_host": t.MX_NAME,
-            "authserv_id": t.MX_NAME,
-            "imap_host": t.IMAP_NAME,
-            "imap_address": t.MX_IP,
-            "imap_port": t.IMAPS_PORT,
-            "imap_tls": "implicit",
-            "imap_starttls_port": t.IMAP_PORT,
-            "user": t.RECIPIENT,
-            "password_file": str(layout.password_file(t.RECIPIENT)),
-            "folders": ["INBOX", "Junk"],
-            "spam_trigger": t.SPAM_TRIGGER,
-        },
-        "dns": {"nameserver": t.NS_IP, "port": 53},
         "tls": {"ca_file": str(layout.ca_file)},
+        "dns": {"nameserver": t.NS_IP, "port": 53},
+        "timeouts": {"delivery": 30, "connect": 10, "poll": 1},
+        "lab": {"version": PROFILE_VERSION, "state_dir": str(layout.root), "namespace": t.NETNS},
     }
+
+
+def ovh_conf(endpoint: str, application_key: str, application_secret: str, consumer_key: str) -> str:
+    """An ovh.conf (python-ovh's format) for the emulator; written with mode 0600."""
+    return (
+        f"[default]\nendpoint={endpoint}\n\n[{endpoint}]\n"
+        f"application_key={application_key}\napplication_secret={application_secret}\n"
+        f"consumer_key={consumer_key}\n"
+    )
 
 
 def _value(v: Any) -> str:
