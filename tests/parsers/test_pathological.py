@@ -105,3 +105,19 @@ def test_other_parsers_with_huge_inputs():
     assert len(t.tags["b"]) == 50_000 and t.d == "a.example"
     assert parse_address(big + "<a@b.example>", 0).address is None  # the comment never closes
     assert parse_address("<a@b.example>" + big, 0).address == "a@b.example"
+
+
+def test_long_run_of_spaces_in_a_folded_value():
+    # "[ \t]*\n" searched over a long run of spaces backtracks quadratically; unfolding
+    # must not use it. Checked through the size of the output.
+    h = parse_headers(
+        "Subject: a" + " " * 50_000 + "b\n\tc\n" + "X-Junk: " + " \t" * 25_000 + "\n\td\n"
+    )
+    assert len(h.subject) == 50_004 and h.subject.endswith("b c")
+    assert h.block.get("x-junk").value == "d"
+
+
+def test_long_lines_before_the_first_header():
+    junk = "headers" + " " * 50_000 + "x\n" + "Headers:" + " " * 50_000 + "\n"
+    h = parse_headers(junk + "Subject: s\n")
+    assert h.subject == "s"

@@ -47,8 +47,8 @@ _SURROGATE_TO_LATIN1 = {0xDC00 + b: chr(b) for b in range(0x80, 0x100)}
 _FIELD_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,200})[ \t]*:")
 _HEX_ONLY = re.compile(r"[0-9A-Fa-f]{1,4}")
 _CAPTION_RE = re.compile(
-    r"\s*(?:(?:internet|message|original|full|e-?mail|mail|raw|smtp)\s+){0,2}"
-    r"(?:headers?|en-t[eê]tes?|kopfzeilen)\s*:?\s*",
+    r"(?:(?:internet|message|original|full|e-?mail|mail|raw|smtp) {1,4}){0,2}"
+    r"(?:headers?|en-t[eê]tes?|kopfzeilen) {0,4}:?",
     re.IGNORECASE,
 )
 _ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|apos|nbsp|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
@@ -128,7 +128,8 @@ def _looks_like_field(line: str) -> re.Match[str] | None:
 
 
 def _is_caption(line: str) -> bool:
-    return _CAPTION_RE.fullmatch(line) is not None
+    """An "Internet headers:" style caption (``line`` is stripped; captions are short)."""
+    return len(line) <= 64 and _CAPTION_RE.fullmatch(line) is not None
 
 
 def _split_lines(text: str) -> tuple[list[str], bool]:
@@ -355,14 +356,16 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
 
 _CHUNK_SPLIT_RE = re.compile(r"\n(?![ \t])")
-_FOLD_RE = re.compile(r"[ \t]*\n[ \t\n]*")
 
 
 def _unfold(text: str) -> str:
-    """Folded text to one line: each line break and the white space around it become one space."""
-    if "\n" in text:
-        text = _FOLD_RE.sub(" ", text)
-    return text.strip()
+    """Folded text to one line: each line break and the white space around it become one space.
+
+    (Split and join rather than a regex: ``[ \t]*\n`` searched over a long run of
+    spaces backtracks quadratically.)"""
+    if "\n" not in text:
+        return text.strip()
+    return " ".join(p for p in (part.strip(" \t") for part in text.split("\n")) if p)
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
