@@ -121,3 +121,10 @@ def test_long_lines_before_the_first_header():
     junk = "headers" + " " * 50_000 + "x\n" + "Headers:" + " " * 50_000 + "\n"
     h = parse_headers(junk + "Subject: s\n")
     assert h.subject == "s"
+
+
+def test_many_lines_that_lost_their_indentation():
+    h = parse_headers("Subject: s\n" + "x\n" * 80_000 + "From: <a@b.example>\n")
+    assert len(h.subject) == 1 + 2 * 80_000
+    assert h.from_.domain == "b.example"
+    assert any(d.code == "input.misfolded" for d in h.block.defects)

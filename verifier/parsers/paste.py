@@ -322,7 +322,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
     misfolded = 0
     line_no = 1
     cur_name: str | None = None
-    cur_value = ""
+    cur_parts: list[str] = []  # joined once per field: repeated concatenation is quadratic
     cur_line = 0
     for chunk in _CHUNK_SPLIT_RE.split("\n".join(region)):
         m = _looks_like_field(chunk)
@@ -331,19 +331,20 @@ def normalise(data: bytes | str) -> HeaderBlock:
                 line_no += chunk.count("\n") + 1
                 continue
             misfolded += 1
-            more = _unfold(chunk)
-            cur_value = f"{cur_value} {more}" if cur_value and more else (cur_value or more)
+            cur_parts.append(_unfold(chunk))
             pieces.append("\t" + chunk)
         else:
             if cur_name is not None:
-                fields.append(HeaderField(len(fields), cur_name, cur_value, cur_line))
+                value = " ".join(p for p in cur_parts if p)
+                fields.append(HeaderField(len(fields), cur_name, value, cur_line))
             cur_name = m.group(1)
-            cur_value = _unfold(chunk[m.end() :])
+            cur_parts = [_unfold(chunk[m.end() :])]
             cur_line = line_no
             pieces.append(chunk)
         line_no += chunk.count("\n") + 1
     if cur_name is not None:
-        fields.append(HeaderField(len(fields), cur_name, cur_value, cur_line))
+        value = " ".join(p for p in cur_parts if p)
+        fields.append(HeaderField(len(fields), cur_name, value, cur_line))
     if misfolded:
         add(
             "input.misfolded",
