@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="one repetition per input instead of three"
     )
     args = ap.parse_args(argv)
-    repeat = 1 if args.quick else 3
+    repeat = 1 if args.quick else 5
     parse_headers(block_of_size(10_000))  # warm up: imports and regex compilation happen once
     print(
         f"Python {sys.version.split()[0]}; best of {repeat}; 'per-size' = (time/size) / (time/size of the first row)"
