@@ -55,7 +55,6 @@ MAX_SPAN = 1024
 
 _KEYWORDS = frozenset({"from", "by", "via", "with", "id", "for"})
 _SPECIAL = frozenset('()[]<>;"')
-_WS = frozenset(" \t\r\n")
 
 _ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]{1,7});")
 _ENTITY_MAP = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
@@ -134,8 +133,7 @@ def _unescape(value: str) -> str:
 
 
 _PAREN_RE = re.compile(r"[()]")
-_WORD_RE = re.compile(r'[^\s()\[\]<>;"]+')
-_SPACE_RE = re.compile(r"\s+")
+_NEXT_RE = re.compile(r'\s*(?:([^\s()\[\]<>;"]+)|(.))', re.S)
 
 
 def _match_parens(s: str) -> tuple[dict[int, int], int]:
@@ -167,22 +165,25 @@ def _tokenise(s: str) -> tuple[list[_Tok], int, bool]:
     closers = {"[": "]", "<": ">", '"': '"'}
     last_close = {c: s.rfind(c) for c in ("]", ">", '"')}
     truncated = False
-    word_match = _WORD_RE.match
-    space_match = _SPACE_RE.match
+    next_match = _NEXT_RE.match
     while i < n:
         if len(toks) >= MAX_TOKENS:
             truncated = True
             break
-        m = word_match(s, i)
-        if m is not None:
+        # one regex call per token: skip white space, then a word or one special character
+        m = next_match(s, i)
+        if m is None:
+            break
+        word = m.group(1)
+        if word is not None:
             j = m.end()
-            append(_Tok(WORD, s[i:j], i, j))
+            append(_Tok(WORD, word, j - len(word), j))
             i = j
             continue
+        i = m.start(2)
         ch = s[i]
-        if ch in _WS or ch.isspace():
-            m = space_match(s, i)
-            i = m.end() if m is not None else i + 1
+        if ch.isspace():  # trailing white space, given back by the backtracking "\s*"
+            i += 1
             continue
         if ch == "(":
             j = parens.get(i)
@@ -683,13 +684,16 @@ def parse_received(value: str, header_index: int) -> Received:
         )
 
     # ---- date
-    semis = [i for i, t in enumerate(toks) if t.kind == SEMI]
+    last = -1
+    for i in range(len(toks) - 1, -1, -1):
+        if toks[i].kind == SEMI:
+            last = i
+            break
     date: ParsedDate | None = None
     clause_toks = toks
     tail_toks: list[_Tok] = []
     date_text: str | None = None
-    if semis:
-        last = semis[-1]
+    if last >= 0:
         clause_toks = toks[:last]
         after = toks[last + 1 :]
         # keywords after the date (Courier: "...; <date> id 000000DB...")
