@@ -120,7 +120,7 @@ EXCHANGE_INTERNAL = (
 )
 EXCHANGE_MAPI = "from DB9PR01MB1234.eurprd01.prod.exchangelabs.com ([fe80::1c2d:3e4f:5a6b:7c8d%4]) by DB9PR01MB1234.eurprd01.prod.exchangelabs.com ([fe80::1c2d:3e4f:5a6b:7c8d%4]) with mapi id 15.20.6565.21; Thu, 13 Jul 2023 09:16:49 +0000"
 GMAIL_MX = (
-    "from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41]) "
+    "from mail-sor-f7x.google.example (mail-sor-f7x.google.example. [198.51.100.141]) "
     "by mx.google.com with SMTPS id a1-20020a05600c000100b003fbd1234567sor1234567wmq.12.2023.07.14.01.02.03 "
     "for <kim@rcpt.example> (Google Transport Security); Fri, 14 Jul 2023 01:02:03 -0700 (PDT)"
 )

@@ -191,8 +191,8 @@ def test_exchange_mapi_link_local_with_zone():
 def test_gmail_mx_trailing_dot_and_smtps():
     check(
         S.GMAIL_MX,
-        from_rdns="mail-sor-f41.google.com",
-        from_ip="209.85.220.41",
+        from_rdns="mail-sor-f7x.google.example",
+        from_ip="198.51.100.141",
         with_="SMTPS",
         tls=True,
         by_host="mx.google.com",
