@@ -278,3 +278,11 @@ def test_split_messages_crlf_mbox():
     one = b"From a@x Mon Jan  1 10:00:00 2024\r\nSubject: one\r\n\r\nbody\r\n\r\n"
     two = b"From b@x Mon Jan  1 11:00:00 2024\r\nSubject: two\r\n\r\nbody\r\n"
     assert split_messages(one + two) == [one, two]
+
+
+def test_utf16_file_with_bom():
+    for enc in ("utf-16-le", "utf-16-be"):
+        bom = b"\xff\xfe" if enc.endswith("le") else b"\xfe\xff"
+        b = normalise(bom + SIMPLE.encode(enc))
+        assert names(b) == ["Return-Path", "Received", "From", "Subject"]
+        assert "input.utf16" in codes(b)

@@ -8,6 +8,7 @@ studied decodes HTML-escaped pastes.
 What is corrected, each time with a :class:`~verifier.model.Defect` of a stable code:
 
 - ``input.not-utf8``: bytes that are not valid UTF-8 are read as latin-1, byte by byte;
+- ``input.utf16``: UTF-16 text with a byte-order mark (Windows "Unicode" files) decoded;
 - ``input.nul``: NUL characters removed;
 - ``input.bom``: a byte-order mark removed;
 - ``input.html-escaped``: ``&lt;`` ``&gt;`` ``&amp;`` ``&quot;`` ``&apos;`` ``&nbsp;`` and
@@ -189,7 +190,13 @@ def normalise(data: bytes | str) -> HeaderBlock:
         defects.append(Defect(code, message))
 
     if isinstance(data, (bytes, bytearray, memoryview)):
-        text, fallback = decode_bytes(bytes(data))
+        raw = bytes(data)
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            # a file saved as "Unicode" by Windows Notepad and the like
+            text, fallback = raw.decode("utf-16", errors="replace"), False
+            add("input.utf16", "The input was UTF-16 text; it was decoded.")
+        else:
+            text, fallback = decode_bytes(raw)
         if fallback:
             add("input.not-utf8", "Some bytes were not valid UTF-8 and were read as Latin-1.")
     else:
