@@ -3,9 +3,11 @@
 ``parse_headers(data)`` normalises the paste (:mod:`.paste`), then reads every
 Received, Authentication-Results, ARC-Authentication-Results, Received-SPF,
 DKIM-Signature, ARC-Seal, ARC-Message-Signature, Return-Path, From, Message-ID,
-Subject (RFC 2047 words decoded) and Date. Failures are isolated per header: an unexpected exception in
-one header's parser becomes a Defect ``parser.internal`` on that header and the
-others are still read (the parsers are written so that this does not happen).
+Subject (RFC 2047 words decoded) and Date. Failures are isolated per header: an
+unexpected exception in one header's parser becomes a Defect ``parser.internal``
+on that header and the others are still read (the parsers are written so that
+this does not happen). A Date header that cannot be read, or has no offset, adds
+``date.unparsed`` / ``date.no-offset`` to ``Headers.defects``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "spf_results_from_ar",
     "parse_tag_list",
     "parse_address",
+    "decode_words",
 ]
 
 T = TypeVar("T")
