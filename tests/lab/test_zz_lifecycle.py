@@ -23,9 +23,10 @@ from verifier.lab.control import DEVLOG, Lab
 pytestmark = pytest.mark.lab
 
 
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "verifier.cli", "lab", *args], capture_output=True,
-                          text=True, timeout=timeout, env=dict(os.environ), stdin=subprocess.DEVNULL)
+                          text=True, timeout=timeout, env=dict(os.environ, **(env or {})),
+                          stdin=subprocess.DEVNULL)
 
 
 def test_second_up_is_a_no_op(lab: Lab) -> None:
@@ -36,6 +37,14 @@ def test_second_up_is_a_no_op(lab: Lab) -> None:
     assert "already up" in done.stdout
     assert time.monotonic() - t0 < 10
     assert lab.load()["pids"] == pids
+
+
+def test_up_with_another_state_dir_names_the_running_one(lab: Lab, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    done = cli("up", env={"VERIFIER_LAB_DIR": str(other)})
+    assert done.returncode == 10
+    assert f"already running with its state in {lab.layout.root}" in done.stderr
+    assert not other.exists()
 
 
 def test_status_reports_every_component(lab: Lab) -> None:
@@ -98,6 +107,8 @@ def test_down_leaves_nothing_and_up_comes_back(lab: Lab) -> None:
     assert not lab.layout.netns_etc.exists()
     assert not any(system.pid_alive(p) for p in pids)
     assert t.NETNS not in Path("/proc/self/mountinfo").read_text()
+    if state.get("run_netns_made"):
+        assert "/run/netns" not in system.mount_points() and not system.RUN_NETNS.exists()
     if had_devlog:
         assert not DEVLOG.exists()
     assert not lab.layout.state_file.exists()

@@ -128,6 +128,12 @@ class Lab:
             return False
         state = self.load()
         if state.get("pids") or system.netns_exists() or system.link_exists(t.VETH_MAIN):
+            other = self.running_root()
+            if other and other != self.layout.root:
+                raise LabError(
+                    f"A lab is already running with its state in {other}; stop it with "
+                    f"`VERIFIER_LAB_DIR={other} verifier lab down` first."
+                )
             raise LabError(
                 "The lab is partly up (left from an earlier run); run `verifier lab down` first."
             )
@@ -325,6 +331,9 @@ class Lab:
 
     def _make_network(self, state: dict[str, Any]) -> None:
         ns = t.NETNS
+        # `ip netns add` makes /run/netns (a mount point) if missing; `down` undoes that.
+        state["run_netns_made"] = not system.RUN_NETNS.exists()
+        self.save(state)
         cmds = [["ip", "netns", "add", ns], ["ip", "-n", ns, "link", "set", "lo", "up"]]
         cmds += [["ip", "-n", ns, "addr", "add", f"{ip}/32", "dev", "lo"] for ip in t.LAB_ADDRESSES]
         cmds += [
@@ -497,10 +506,30 @@ class Lab:
 
     # --- down ------------------------------------------------------------------------
 
+    def running_root(self) -> Path | None:
+        """The state directory of the lab running in the namespace (from its daemons' command lines)."""
+        for pid in system.netns_pids():
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            for arg in args:
+                text = arg.decode(errors="replace")
+                for tail in ("/run/nsd/nsd.conf", "/run/dovecot/dovecot.conf"):
+                    if text.endswith(tail):
+                        return Path(text[: -len(tail)])
+        return None
+
     def down(self) -> bool:
         """Stop everything the lab started; False if nothing was there."""
         system.check_can_run()
         state = self.load()
+        if not state.get("pids") and system.netns_exists():
+            other = self.running_root()
+            if other and other != self.layout.root and (other / "lab.json").exists():
+                # The running lab keeps its state elsewhere: stop that one, completely.
+                self.layout = Layout(other)
+                state = self.load()
         recorded = {name: pid for name, pid in (state.get("pids") or {}).items() if pid}
         pids = list(recorded.values())
         found = bool(pids) or system.netns_exists() or system.link_exists(t.VETH_MAIN)
@@ -523,6 +552,8 @@ class Lab:
             system.run(["ip", "link", "del", t.VETH_MAIN], what="remove the lab's veth pair")
         if system.netns_exists():
             system.run(["ip", "netns", "del", t.NETNS], what="remove the lab's network namespace")
+        if state.get("run_netns_made"):
+            system.remove_run_netns()
         if self.layout.netns_etc.exists():
             shutil.rmtree(self.layout.netns_etc)
         if state.get("made_etc_netns"):

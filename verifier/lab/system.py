@@ -126,8 +126,32 @@ def netns_cmd(*cmd: str) -> list[str]:
     return ["ip", "netns", "exec", NETNS, *cmd]
 
 
+RUN_NETNS = Path("/run/netns")
+
+
 def netns_exists() -> bool:
-    return Path("/run/netns", NETNS).exists()
+    return (RUN_NETNS / NETNS).exists()
+
+
+def mount_points() -> set[str]:
+    try:
+        text = Path("/proc/self/mountinfo").read_text()
+    except OSError:
+        return set()
+    return {line.split()[4] for line in text.splitlines() if len(line.split()) > 4}
+
+
+def remove_run_netns() -> None:
+    """Undo what `ip netns add` did to /run/netns, if no namespace is left in it."""
+    try:
+        if any(RUN_NETNS.iterdir()):
+            return
+    except OSError:
+        return
+    if str(RUN_NETNS) in mount_points():
+        subprocess.run(["umount", str(RUN_NETNS)], capture_output=True, stdin=subprocess.DEVNULL)
+    with contextlib.suppress(OSError):
+        RUN_NETNS.rmdir()
 
 
 def link_exists(name: str) -> bool:
