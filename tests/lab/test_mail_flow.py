@@ -213,3 +213,40 @@ def test_latency_per_path(lab: Lab, attached: int) -> None:
             f"found over IMAP (polling) median {statistics.median(to_imap) * 1000:.0f} ms"
         )
         assert statistics.median(to_maildir) < 5
+
+
+def test_idle_reports_a_new_message(lab: Lab) -> None:
+    """IMAP IDLE (RFC 2177) by hand: imaplib has no idle() before Python 3.14."""
+    from lab_support import imap
+
+    conn = imap(lab, starttls=True)
+    try:
+        assert "IDLE" in conn.capabilities
+        conn.select("INBOX")
+        tag = conn._new_tag()
+        conn.send(tag + b" IDLE\r\n")
+        assert conn.readline().startswith(b"+")
+        sent = submit(lab, t.CONTROL_SENDER, tag=new_tag("idle"))
+        conn.sock.settimeout(10)
+        line = b""
+        while b"EXISTS" not in line:
+            line = conn.readline()
+            assert line, "the server closed the connection during IDLE"
+        LATENCY["idle-direct"] = time.time() - sent.at
+        conn.send(b"DONE\r\n")
+        while not line.startswith(tag):
+            line = conn.readline()
+        assert b" OK" in line
+        print(f"\nIDLE reported the direct message {LATENCY['idle-direct'] * 1000:.0f} ms after submission")
+    finally:
+        conn.logout()
+
+
+def test_no_secret_in_any_log(lab: Lab, attached: int) -> None:
+    secrets = [p.read_text().strip() for p in lab.layout.secrets.glob("*.password")]
+    secrets += [(lab.layout.secrets / n).read_text().strip() for n in ("ovh-application-secret", "ovh-consumer-key")]
+    assert all(len(s) >= 16 for s in secrets)
+    for log in lab.layout.log.glob("*"):
+        text = log.read_text(errors="replace")
+        for secret in secrets:
+            assert secret not in text, f"a secret is written in {log}"

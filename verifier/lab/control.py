@@ -338,6 +338,9 @@ class Lab:
         cmds += [["ip", "-n", ns, "addr", "add", f"{ip}/32", "dev", "lo"] for ip in t.LAB_ADDRESSES]
         cmds += [
             ["ip", "link", "add", t.VETH_MAIN, "type", "veth", "peer", "name", t.VETH_LAB, "netns", ns],
+            # IPv4 only: no IPv6 link-local chatter on the pair.
+            ["sysctl", "-q", "-w", f"net.ipv6.conf.{t.VETH_MAIN}.disable_ipv6=1"],
+            system.netns_cmd("sysctl", "-q", "-w", f"net.ipv6.conf.{t.VETH_LAB}.disable_ipv6=1"),
             ["ip", "addr", "add", f"{t.CLIENT_IP}/32", "dev", t.VETH_MAIN],
             ["ip", "link", "set", t.VETH_MAIN, "up"],
             ["ip", "-n", ns, "link", "set", t.VETH_LAB, "up"],
@@ -346,7 +349,8 @@ class Lab:
         cmds += [["ip", "route", "add", f"{ip}/32", "dev", t.VETH_MAIN, "src", t.CLIENT_IP]
                  for ip in t.LAB_ADDRESSES]
         for cmd in cmds:
-            system.run(cmd, what=f"set up the lab network (`{' '.join(cmd)}`)")
+            # A kernel without IPv6 has nothing to disable.
+            system.run(cmd, what=f"set up the lab network (`{' '.join(cmd)}`)", check="sysctl" not in cmd)
         etc = self.layout.netns_etc
         if not etc.parent.exists():
             state["made_etc_netns"] = True

@@ -37,7 +37,7 @@ PROGRAMS = {
     "opendkim": "opendkim",
     "dovecot": "dovecot-core",
     "sievec": "dovecot-sieve",
-    "setsid": "util-linux",
+    "sysctl": "procps",
 }
 FILES = {
     "/usr/bin/policyd-spf": "postfix-policyd-spf-python",
