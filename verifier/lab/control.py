@@ -331,6 +331,10 @@ class Lab:
 
     def _make_network(self, state: dict[str, Any]) -> None:
         ns = t.NETNS
+        taken = system.run(["ip", "-o", "-4", "addr", "show"], what="list this machine's addresses").stdout
+        for ip in (*t.LAB_ADDRESSES, t.CLIENT_IP):
+            if f" {ip}/" in taken:
+                raise LabError(f"The lab's address {ip} is already in use on this machine, so the lab cannot take it.")
         # `ip netns add` makes /run/netns (a mount point) if missing; `down` undoes that.
         state["run_netns_made"] = not system.RUN_NETNS.exists()
         self.save(state)
