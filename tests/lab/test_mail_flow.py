@@ -250,3 +250,30 @@ def test_no_secret_in_any_log(lab: Lab, attached: int) -> None:
         text = log.read_text(errors="replace")
         for secret in secrets:
             assert secret not in text, f"a secret is written in {log}"
+
+
+def test_detaching_through_the_api_sends_direct_again(lab: Lab, attached: int) -> None:
+    client = ovh_client(lab)
+    base = f"/email/exchange/{t.ORGANIZATION}/service/{t.SERVICE}"
+    relay_map = lab.layout.platform_maps / "sender_relay"
+
+    def wait_map(present: bool) -> None:
+        deadline = time.monotonic() + 20
+        while (t.ATTACHED_SENDER in relay_map.read_text()) != present:
+            assert time.monotonic() < deadline, "the route hook did not rewrite the relay map"
+            time.sleep(0.1)
+        time.sleep(0.5)  # the reload that follows the map
+
+    client.put(f"{base}/account/{t.ATTACHED_SENDER}", sendConnectorId=None)
+    try:
+        wait_map(False)
+        assert t.ATTACHED_SENDER not in (lab.layout.platform_maps / "sasl_passwd").read_text()
+        sent = submit(lab, t.ATTACHED_SENDER, tag=new_tag("detached"))
+        found = find(lab, sent.tag)
+        assert found is not None
+        received = found.all("Received")
+        assert not any(t.RELAY_NAME in r for r in received), received
+        assert any(f"from {t.PLATFORM_NAME}" in r and f"by {t.MX_NAME}" in r for r in received), received
+    finally:
+        client.put(f"{base}/account/{t.ATTACHED_SENDER}", sendConnectorId=attached)
+        wait_map(True)
