@@ -43,6 +43,7 @@ def register(sub) -> None:
     out.add_argument("--nagios", action="store_true", help="print one Nagios/Icinga status line with perfdata")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="override the profile's delivery timeout")
     p.add_argument("--quiet", action="store_true", help="no progress display on standard error")
+    p.add_argument("--history", metavar="FILE", help="append this run to FILE (JSON Lines) and report a route that changed since the last run")
     p.set_defaults(func=run)
 
 
@@ -91,15 +92,24 @@ def run(args) -> int:
         raise
     finally:
         progress.done()
+    obj = rp.result_to_json(result)
+    route_changes: list[dict] = []
+    if args.history:
+        from verifier.probe import history
+
+        entry = history.entry_for(obj)
+        route_changes = history.changes(history.last_entry(args.history, result.profile), entry)
+        history.append(args.history, entry)
+    obj["route_changes"] = route_changes
     if args.nagios:
-        code, line = rp.nagios(result)
+        code, line = rp.nagios(result, route_changes)
         print(line)
         return code
     if args.json:
-        print(json.dumps(rp.result_to_json(result), indent=2, ensure_ascii=False))
+        print(json.dumps(obj, indent=2, ensure_ascii=False))
     else:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        sys.stdout.write(rp.render_text(result, colour=colour))
+        sys.stdout.write(rp.render_text(result, colour=colour, route_changes=route_changes))
     if result.ok:
         return ExitCode.OK
     verdicts = [leg.verdict for leg in result.legs if not leg.as_expected]

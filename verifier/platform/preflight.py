@@ -112,8 +112,13 @@ async def smtp_preflight(
     helo: str | None = None,
     tls_mode: str = "auto",
     connector_id: int | None = None,
+    address: str | None = None,
 ) -> PreflightReport:
-    """Run every step; stop at the first failing one (later steps are reported as skipped)."""
+    """Run every step; stop at the first failing one (later steps are reported as skipped).
+
+    ``address``, when given, is where to connect (already resolved, e.g. through a
+    lab's DNS server); the certificate is still verified against ``host``.
+    """
     mode = tls_mode
     if mode == "auto":
         mode = "implicit" if port == 465 else "starttls"
@@ -140,7 +145,9 @@ async def smtp_preflight(
         )
 
     # 1. resolve
-    if _is_ip(host):
+    if address:
+        steps.append(Step("resolve", PASS, f"{host} has address {address}"))
+    elif _is_ip(host):
         steps.append(Step("resolve", PASS, f"{host} is an IP address"))
     else:
         try:
@@ -156,7 +163,7 @@ async def smtp_preflight(
 
     ctx = tls_context(ca_file)
     smtp = aiosmtplib.SMTP(
-        hostname=host,
+        hostname=address if address and mode != "implicit" else host,
         port=port,
         timeout=timeout,
         use_tls=mode == "implicit",

@@ -75,6 +75,7 @@ class FolderWatch:
         self.examined: set[int] = set()
         self.idle = False
         self.uidplus = False
+        self._interrupted = False
 
     def __repr__(self) -> str:
         return f"FolderWatch({self.server_hostname}:{self.port} {self.folder})"
@@ -140,13 +141,14 @@ class FolderWatch:
 
     async def wait_change(self, seconds: float, poll_interval: float) -> None:
         """Return when the server reports a change, or after ``seconds`` (IDLE), or after a poll interval."""
+        self._interrupted = False
         if not self.idle:
             await asyncio.sleep(min(seconds, poll_interval))
             await self.client.noop()
             return
         idle_task = await self.client.idle_start(timeout=max(seconds, 0.05))
         try:
-            while True:
+            while not self._interrupted:
                 msg = await self.client.wait_server_push(timeout=max(seconds, 0.05) + 1)
                 if msg == aioimaplib.STOP_WAIT_SERVER_PUSH:
                     break
@@ -160,6 +162,12 @@ class FolderWatch:
                 await asyncio.wait_for(idle_task, self.timeout)
             except TimeoutError:
                 pass
+
+    async def interrupt(self) -> None:
+        """End a wait in progress (another folder saw a change)."""
+        self._interrupted = True
+        if self.client is not None and self.client.has_pending_idle():
+            await self.client.stop_wait_server_push()
 
     async def delete(self, uids: list[int]) -> None:
         """Flag and expunge exactly these UIDs. Without UIDPLUS they are only flagged \\Deleted:

@@ -32,11 +32,12 @@ def token_time(token: str) -> int | None:
     return int(m.group(1), 16) if m else None
 
 
-def build(sender: str, recipient: str, token: str, role: str, now: datetime) -> EmailMessage:
+def build(sender: str, recipient: str, token: str, role: str, now: datetime, subject_prefix: str | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient
-    msg["Subject"] = f"verifier probe {token} ({role})"
+    prefix = f"{subject_prefix} " if subject_prefix else ""
+    msg["Subject"] = f"{prefix}verifier probe {token} ({role})"
     msg["Date"] = format_datetime(now)
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else None
     msg["Message-ID"] = make_msgid(idstring=token, domain=domain)

@@ -50,6 +50,16 @@ class SmtpAccount:
     username: str | None = None
     password: Secret = field(default_factory=Secret)
     expect: str | None = None  # "via-connector" | "bypassed" | None: ask the API
+    connect_address: str | None = None  # connect here, verify the certificate for `host`
+
+
+@dataclass(frozen=True, slots=True)
+class SmarthostCredentials:
+    """The connector's own login, when known: lets the preflight try AUTH like the platform does."""
+
+    username: str | None = None
+    password: Secret = field(default_factory=Secret)
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +71,8 @@ class Mailbox:
     username: str | None = None
     password: Secret = field(default_factory=Secret)
     folders: tuple[str, ...] = ("INBOX", "Junk")
+    connect_address: str | None = None
+    authserv_id: str | None = None  # the recipient's authserv-id, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,8 @@ class Profile:
     nameserver: str | None = None  # resolve lab/test names through this DNS server
     nameserver_port: int = 53
     smarthosts: tuple[str, ...] = ()  # extra smarthost patterns (the provider's egress hosts)
+    smarthost_login: SmarthostCredentials | None = None
+    subject_prefix: str | None = None
     delivery_timeout: float = 60.0
     connect_timeout: float = 15.0
     idle_renew: float = 600.0
@@ -127,6 +141,7 @@ def _smtp(table: dict, where: str) -> SmtpAccount:
         username=_get(table, "username", str, where, addr),
         password=_secret(table, where),
         expect=expect,
+        connect_address=_get(table, "smtp_address", str, where),
     )
 
 
@@ -163,6 +178,8 @@ def profile_from_dict(data: dict, name: str = "profile") -> Profile:
         username=_get(rec, "username", str, "recipient", raddr),
         password=_secret(rec, "recipient"),
         folders=tuple(folders),
+        connect_address=_get(rec, "imap_address", str, "recipient"),
+        authserv_id=_get(rec, "authserv_id", str, "recipient"),
     )
     control = _smtp(data["control"], "control") if isinstance(data.get("control"), dict) else None
     platform = None
@@ -179,6 +196,15 @@ def profile_from_dict(data: dict, name: str = "profile") -> Profile:
     dns_t = data.get("dns", {}) if isinstance(data.get("dns"), dict) else {}
     t = data.get("timeouts", {}) if isinstance(data.get("timeouts"), dict) else {}
     expect_t = data.get("expect", {}) if isinstance(data.get("expect"), dict) else {}
+    msg_t = data.get("message", {}) if isinstance(data.get("message"), dict) else {}
+    sh_login = None
+    if isinstance(data.get("smarthost"), dict):
+        sh = data["smarthost"]
+        sh_login = SmarthostCredentials(
+            username=_get(sh, "username", str, "smarthost"),
+            password=_secret(sh, "smarthost"),
+            address=_get(sh, "address", str, "smarthost"),
+        )
     prof = Profile(
         name=name,
         sender=_smtp(data["sender"], "sender"),
@@ -189,6 +215,8 @@ def profile_from_dict(data: dict, name: str = "profile") -> Profile:
         nameserver=_get(dns_t, "nameserver", str, "dns"),
         nameserver_port=_get(dns_t, "port", int, "dns", 53),
         smarthosts=tuple(_get(expect_t, "smarthosts", list, "expect", [])),
+        smarthost_login=sh_login,
+        subject_prefix=_get(msg_t, "subject_prefix", str, "message"),
         delivery_timeout=_get(t, "delivery", float, "timeouts", 60.0),
         connect_timeout=_get(t, "connect", float, "timeouts", 15.0),
         idle_renew=_get(t, "idle_renew", float, "timeouts", 600.0),

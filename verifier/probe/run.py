@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -40,6 +40,7 @@ from verifier.probe.profile import Profile, SmtpAccount
 from verifier.probe.smtp import Submitted, submit
 
 Progress = Callable[[str], None]
+OnSubmitted = Callable[["Leg"], Awaitable[None] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,8 @@ class ProbeResult:
     cleanup_error: str | None = None
     started: datetime | None = None
     seconds: float = 0.0
+    watch: str = "idle"  # "idle" | "poll": how the mailbox was watched
+    preflight: object | None = None  # verifier.platform.preflight.PreflightReport of the smartHost
 
     @property
     def ok(self) -> bool:
@@ -159,7 +162,9 @@ def api_expectations(profile: Profile) -> tuple[list[Expectation], str | None]:
 # --------------------------------------------------------------------------- the run
 
 
-async def run_probe(profile: Profile, progress: Progress | None = None, *, now: Callable[[], float] = time.time) -> ProbeResult:
+async def run_probe(profile: Profile, progress: Progress | None = None, *, now: Callable[[], float] = time.time,
+                    on_submitted: OnSubmitted | None = None) -> ProbeResult:
+    """Run one probe. ``on_submitted`` is called with each leg right after its submission."""
     say = progress or (lambda _msg: None)
     start_mono = time.monotonic()
     started = datetime.now(UTC)
@@ -196,11 +201,26 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
         say(f"resolving the smartHost {name}")
         smart_ips.extend(await resolve(name, resolver))
     ctx = tls_context(profile)
+    preflight = None
+    smart = next((e for e in expectations.values() if e.smart_host), None)
+    if smart is not None:
+        from verifier.platform.preflight import smtp_preflight
+
+        login = profile.smarthost_login
+        say(f"checking the smartHost {smart.smart_host}:{smart.smart_port} (no mail is sent)")
+        preflight = await smtp_preflight(
+            smart.smart_host, smart.smart_port or 25,
+            user=login.username if login else None,
+            password=login.password.reveal("the smarthost login") if login and (login.password.file or login.password.env) else None,
+            ca_file=profile.ca_file, timeout=profile.connect_timeout,
+            address=(login.address if login and login.address else (smart_ips[0] if smart_ips else None)),
+            connector_id=smart.connector_id,
+        )
 
     # 3. watch the mailbox
     rec = profile.recipient
     rec_password = rec.password.reveal(f"the mailbox {rec.address}")
-    imap_addr = (await resolve(rec.host, resolver))[0]
+    imap_addr = rec.connect_address or (await resolve(rec.host, resolver))[0]
     watches = [
         FolderWatch(address=imap_addr, port=rec.port, server_hostname=rec.host, ssl_context=ctx,
                     username=rec.username or rec.address, password=rec_password or "", folder=f,
@@ -226,9 +246,9 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
         for leg in legs:
             acct = leg.account
             password = acct.password.reveal(f"the account {acct.address}")
-            addr = (await resolve(acct.host, resolver))[0]
+            addr = acct.connect_address or (await resolve(acct.host, resolver))[0]
             leg.sent_wall = datetime.now(UTC)
-            msg = pm.build(acct.address, rec.address, leg.token, leg.role, leg.sent_wall)
+            msg = pm.build(acct.address, rec.address, leg.token, leg.role, leg.sent_wall, profile.subject_prefix)
             say(f"submitting the {leg.role} message from {acct.address} to {acct.host}:{acct.port}")
             leg.sent_at = time.monotonic()
             try:
@@ -239,6 +259,10 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             except VerifierError as exc:
                 leg.error = str(exc)
                 leg.verdict = VERDICT_NOT_DELIVERED
+            if on_submitted is not None and leg.submitted is not None:
+                maybe = on_submitted(leg)
+                if maybe is not None:
+                    await maybe
 
         # 5. wait
         pending = {leg.token: leg for leg in legs if leg.submitted is not None}
@@ -261,8 +285,16 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
                 break
             waiting = ", ".join(sorted(leg.role for leg in pending.values()))
             say(f"waiting for {waiting} ({remaining:.0f} s left)")
-            # IDLE on the first folder; the others are scanned each time it wakes or the renewal ends.
-            await opened[0].wait_change(min(remaining, profile.idle_renew, 5.0 if len(opened) > 1 else profile.idle_renew), profile.poll_interval)
+            # IDLE on every watched folder at once; the first change ends the others' waits.
+            waits = [asyncio.create_task(w.wait_change(min(remaining, profile.idle_renew), profile.poll_interval)) for w in opened]
+            _, still = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for w in opened:
+                await w.interrupt()
+            if still:
+                await asyncio.wait(still, timeout=profile.connect_timeout)
+            for t in waits:
+                if t.done() and not t.cancelled() and t.exception() is not None:
+                    raise t.exception()
 
         # 6. analyse
         opts_smarthosts = tuple(dict.fromkeys([*smart_names, *smart_ips, *profile.smarthosts]))
@@ -271,7 +303,11 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             platform_patterns = list(profile.platform.platform_patterns)
         if hostname:
             platform_patterns.append(hostname)
-        options = Options(smarthosts=opts_smarthosts, platform=tuple(dict.fromkeys(platform_patterns)))
+        options = Options(
+            smarthosts=opts_smarthosts,
+            platform=tuple(dict.fromkeys(platform_patterns)),
+            trusted_authserv_ids=(rec.authserv_id,) if rec.authserv_id else (),
+        )
         for leg in legs:
             if leg.bounce is not None:
                 leg.verdict = VERDICT_NOT_DELIVERED
@@ -280,9 +316,12 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             if leg.found is None:
                 if leg.error is None:
                     leg.error = f"the {leg.role} message did not arrive within {profile.delivery_timeout:.0f} s"
+                    failure = preflight.first_failure if preflight is not None and leg.expectation.smart_host else None
+                    if failure is not None:
+                        leg.error += f"; the smartHost check failed at '{failure.name}': {failure.detail}"
                 continue
             t0 = time.monotonic()
-            leg.analysis = analyze_bytes(pm.headers_of(leg.found.raw), options)
+            leg.analysis = analyze_bytes(leg.found.raw, options)
             leg.verdict = leg.analysis.verdict
             leg.timings["mailbox"] = round(leg.found.seen_at - leg.sent_at, 3) if leg.sent_at else None
             leg.timings["verdict"] = round(time.monotonic() - t0, 4)
@@ -295,7 +334,8 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
                 leg.checks_error = str(exc)
 
         # 7. clean up
-        result = ProbeResult(profile.name, hostname, legs, started=started)
+        result = ProbeResult(profile.name, hostname, legs, started=started,
+                             watch="idle" if opened and opened[0].idle else "poll", preflight=preflight)
         try:
             for w in opened:
                 mine = [leg.found.uid for leg in legs if leg.found and leg.found.folder == w.folder]

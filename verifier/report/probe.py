@@ -44,18 +44,26 @@ def result_to_json(r: ProbeResult) -> dict:
         "legs": legs,
         "swept": r.swept,
         "cleanup_error": r.cleanup_error,
+        "watch": r.watch,
+        "preflight": r.preflight.to_dict() if r.preflight is not None else None,
     }
 
 
-def render_text(r: ProbeResult, *, colour: bool = False) -> str:
+def render_text(r: ProbeResult, *, colour: bool = False, route_changes: list[dict] | None = None) -> str:
     lines = []
     status = "OK" if r.ok else "FAILED"
-    lines.append(f"Probe {status}: {r.profile} ({r.seconds:.1f} s)")
+    lines.append(f"Probe {status}: {r.profile} ({r.seconds:.1f} s, mailbox watched by {'IMAP IDLE' if r.watch == 'idle' else 'polling'})")
+    for ch in route_changes or []:
+        lines.append(f"  ROUTE CHANGED for the {ch['role']}: {ch['before']} -> {ch['after']} (previous run {ch['since']})")
+    pf = r.preflight
+    if pf is not None and not pf.ok:
+        f = pf.first_failure
+        lines.append(f"  smartHost check {pf.host}:{pf.port} failed at '{f.name}': {f.detail}")
     for leg in r.legs:
         e = leg.expectation
         mark = "as expected" if leg.as_expected else f"EXPECTED {e.expect.upper()}"
         via = f" via connector {e.connector_id} ({e.smart_host}:{e.smart_port})" if e.connector_id else ""
-        lines.append(f"  {leg.role:8} {leg.account.address}: {leg.verdict} — {mark} (the {e.source} says {e.expect}{via})")
+        lines.append(f"  {leg.role:8} {leg.account.address}: {leg.verdict} — {mark} (the {'API' if e.source == 'api' else 'profile'} says {e.expect}{via})")
         if leg.error:
             lines.append(f"           {leg.error}")
         t = leg.timings
@@ -84,10 +92,10 @@ def render_text(r: ProbeResult, *, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def nagios(r: ProbeResult) -> tuple[int, str]:
+def nagios(r: ProbeResult, route_changes: list[dict] | None = None) -> tuple[int, str]:
     """Status line with perfdata, and the plugin exit code."""
     code = NAGIOS_OK
-    parts = []
+    parts = [f"route changed for {c['role']} ({c['before']} -> {c['after']})" for c in route_changes or []]
     for leg in r.legs:
         if leg.as_expected:
             parts.append(f"{leg.role} {leg.verdict}")
