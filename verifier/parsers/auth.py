@@ -109,13 +109,32 @@ _C_PROP = (
     r"|(?!(?i:smtp|header|body|policy|reason))[A-Za-z][A-Za-z0-9_-]*)=" + _C_PVALUE
 )
 _C_RESINFO = (
-    r"(?!(?i:none))(?!(?i:smime)=)[A-Za-z][A-Za-z0-9_-]{0,63}=[A-Za-z0-9_-]+" + _C_END
-    + "(?:" + _C_WSP + _C_REASON + ")?"
-    + "(?:" + _C_WSP + _C_PROP + ")*"
+    r"(?!(?i:none))(?!(?i:smime)=)[A-Za-z][A-Za-z0-9_-]{0,63}=[A-Za-z0-9_-]+"
+    + _C_END
+    + "(?:"
+    + _C_WSP
+    + _C_REASON
+    + ")?"
+    + "(?:"
+    + _C_WSP
+    + _C_PROP
+    + ")*"
 )
 _CONFORMS = re.compile(
-    r"[ \t]*[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*" + _C_END + r"(?:" + _C_WSP + r"1" + _C_END + r")?"
-    + r"(?:" + _C_WSP + r";" + _C_WSP + _C_RESINFO + r")+" + _C_WSP
+    r"[ \t]*[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*"
+    + _C_END
+    + r"(?:"
+    + _C_WSP
+    + r"1"
+    + _C_END
+    + r")?"
+    + r"(?:"
+    + _C_WSP
+    + r";"
+    + _C_WSP
+    + _C_RESINFO
+    + r")+"
+    + _C_WSP
 )
 _STRICT_PTYPES = ("smtp.", "header.", "body.", "policy.")
 
@@ -123,24 +142,33 @@ _STRICT_PTYPES = ("smtp.", "header.", "body.", "policy.")
 # ------------------------------------------------------------------ shared lexer
 
 
+_SEG_PARENS = re.compile(r"[()]")
+_SEG_RUN = re.compile(r'[^ \t\r\n();"]+')
+
+
 def _segments(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
     """Split into ``;``-separated segments of (kind, text) tokens.
 
     kind is "w" (word, quoted strings kept in one word with their quotes removed) or
     "c" (comment text). Returns the segments and whether parentheses were unbalanced.
+    A run of ordinary characters is taken in one regex step; the special characters
+    one at a time.
     """
     stack: list[int] = []
     match: dict[int, int] = {}
-    for i, ch in enumerate(value):
-        if ch == "(":
-            stack.append(i)
-        elif ch == ")" and stack:
-            match[stack.pop()] = i
+    if "(" in value:
+        for pm in _SEG_PARENS.finditer(value):
+            i = pm.start()
+            if value[i] == "(":
+                stack.append(i)
+            elif stack:
+                match[stack.pop()] = i
     unbalanced = bool(stack)
     segs: list[list[tuple[str, str]]] = [[]]
     n = len(value)
     i = 0
     buf: list[str] = []
+    run = _SEG_RUN.match
 
     def flush() -> None:
         if buf:
@@ -148,6 +176,11 @@ def _segments(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
             buf.clear()
 
     while i < n:
+        m = run(value, i)
+        if m is not None:
+            buf.append(m.group())
+            i = m.end()
+            continue
         ch = value[i]
         if ch == "(":
             j = match.get(i)
@@ -174,11 +207,8 @@ def _segments(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
             segs.append([])
             i += 1
             continue
-        if ch in " \t\r\n":
-            flush()
-            i += 1
-            continue
-        buf.append(ch)
+        # " \t\r\n"
+        flush()
         i += 1
     flush()
     return [s for s in segs if s], unbalanced

@@ -63,6 +63,11 @@ _V4ISH = re.compile(r"\d{1,4}(?:\.\d{1,4}){3}")
 _V4_PORT_DOT = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3})\.(\d{1,5})")
 _V4_PORT_COLON = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})")
 _V6ISH = re.compile(r"[0-9A-Fa-f:.]{2,64}(?:%[0-9A-Za-z._-]{1,32})?")
+# A dotted IPv4 address already in canonical form (no leading zeros): what
+# ipaddress would return unchanged.
+_V4_CANON = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+)
 _WEEKDAY_RE = re.compile(r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6},?", re.IGNORECASE)
 _MONTH_RE = re.compile(
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?", re.IGNORECASE
@@ -238,6 +243,8 @@ def parse_ip(text: str) -> tuple[str | None, bool]:
     comes back as written with valid False; anything else gives (None, False).
     """
     t = text.strip().strip("[]").strip()
+    if _V4_CANON.fullmatch(t):
+        return t, True
     if not _HAS_DIGIT.search(t):
         return None, False  # every address form has a digit
     if "@" in t:
