@@ -96,6 +96,11 @@ def test_fast_path_agrees_with_authres_on_every_real_header(monkeypatch):
         "MX.Example; SPF=Pass SMTP.MailFrom=B.example",
         "mx.example 1 (v1); spf=pass smtp.mailfrom=b.example (ok); dkim/1=pass",
         "mx.example; auth=pass smtp.auth=user@b.example",
+        "mx.example; dkim=pass" + " header.d=b.example" * 31,
+        "mx.example; dkim=pass" + " header.d=b.example" * 32,
+        "mx.example; dkim=pass" + " header.d=b.example" * 40,
+        "mx.example" + "; dkim=pass header.d=b.example" * 64,
+        "mx.example" + "; dkim=pass header.d=b.example" * 65,
     ],
 )
 def test_awkward_headers(body, monkeypatch):

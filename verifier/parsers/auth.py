@@ -86,13 +86,13 @@ _AAR_PREFIX = re.compile(r"\s*i\s*=\s*([0-9]{1,6})\s*;")
 # A plain-shaped Authentication-Results value (RFC 8601 §2.2, a conservative subset of
 # its grammar): every header matching it is accepted by authres, which reads it exactly
 # as the lenient reader does, so authres need not run (tests/parsers/test_auth_fast.py
-# checks the agreement). Comments are not nested and hold no quoted-pair; values are
-# single words; "none", method versions, quoted property values and folding are left to
-# authres; no comment before the authserv-id. Linear: each repeated part starts with a
-# character the part before it cannot end with, so there is one way to match at each
-# position.
-# At most one comment between two tokens: authres's CFWS loop stops after one comment
-# once it has consumed white space, and only some positions try it twice.
+# checks the agreement). Comments are not nested and hold no quoted-pair, and at most
+# one stands between two tokens (authres's CFWS loop stops after one comment once it
+# has consumed white space), none before the authserv-id; values are single words;
+# "none", method versions and folding are left to authres; at most MAX_RESINFO results
+# of at most MAX_PROPS - 1 properties each, so that neither reader truncates. Linear:
+# each repeated part starts with a character the part before it cannot end with, so
+# there is one way to match at each position.
 _C_WSP = r"[ \t]*(?:\([ \x21-\x27\x2a-\x5b\x5d-\x7e]*\)[ \t]*)?"
 _C_END = r"(?=[ \t;(]|\Z)"
 _C_PTEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]"
@@ -118,7 +118,8 @@ _C_RESINFO = (
     + "(?:"
     + _C_WSP
     + _C_PROP
-    + ")*"
+    + ")"
+    + f"{{0,{MAX_PROPS - 1}}}"
 )
 _CONFORMS = re.compile(
     r"[ \t]*[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*"
@@ -133,7 +134,8 @@ _CONFORMS = re.compile(
     + r";"
     + _C_WSP
     + _C_RESINFO
-    + r")+"
+    + r")"
+    + f"{{1,{MAX_RESINFO}}}"
     + _C_WSP
 )
 _STRICT_PTYPES = ("smtp.", "header.", "body.", "policy.")
@@ -436,11 +438,7 @@ def _strict(value: str) -> tuple[str | None, str | None, list[MethodResult]] | s
 def _plain_conformant(body: str) -> bool:
     """True when ``body`` is in the plain subset of RFC 8601 that authres reads as the
     lenient reader does (see :data:`_CONFORMS`); False says nothing either way."""
-    return (
-        len(body) <= MAX_STRICT_CHARS
-        and body.count("=") <= MAX_PROPS
-        and _CONFORMS.fullmatch(body) is not None
-    )
+    return len(body) <= MAX_STRICT_CHARS and _CONFORMS.fullmatch(body) is not None
 
 
 def _strict_from_lenient(
