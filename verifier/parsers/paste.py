@@ -120,7 +120,8 @@ def _looks_like_field(line: str) -> re.Match[str] | None:
     name = m.group(1)
     # An IPv6 address at the start of a continuation line ("fe80:...", "2a01:...").
     if (
-        _HEX_ONLY.fullmatch(name)
+        len(name) <= 4
+        and _HEX_ONLY.fullmatch(name)
         and m.end() < len(line)
         and line[m.end()] in "0123456789abcdefABCDEF:"
     ):
@@ -342,7 +343,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
             pieces.append("\t" + chunk)
         else:
             if cur_name is not None:
-                value = " ".join(p for p in cur_parts if p)
+                value = " ".join(filter(None, cur_parts))
                 fields.append(HeaderField(len(fields), cur_name, value, cur_line))
             cur_name = m.group(1)
             cur_parts = [_unfold(chunk[m.end() :])]
@@ -350,7 +351,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
             pieces.append(chunk)
         line_no += chunk.count("\n") + 1
     if cur_name is not None:
-        value = " ".join(p for p in cur_parts if p)
+        value = " ".join(filter(None, cur_parts))
         fields.append(HeaderField(len(fields), cur_name, value, cur_line))
     if misfolded:
         add(
@@ -373,7 +374,7 @@ def _unfold(text: str) -> str:
     spaces backtracks quadratically.)"""
     if "\n" not in text:
         return text.strip()
-    return " ".join(p for p in (part.strip(" \t") for part in text.split("\n")) if p)
+    return " ".join(filter(None, [part.strip(" \t") for part in text.split("\n")]))
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
