@@ -73,6 +73,7 @@ class Mailbox:
     folders: tuple[str, ...] = ("INBOX", "Junk")
     connect_address: str | None = None
     authserv_id: str | None = None  # the recipient's authserv-id, when known
+    idle: bool = True  # False: poll even when the server offers IDLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,8 @@ class Profile:
     idle_renew: float = 600.0
     poll_interval: float = 2.0
     sweep_after: float = 24 * 3600.0
+    fast_window: float = 5.0  # seconds after submission during which the mailbox is polled quickly
+    fast_poll: float = 0.1
 
 
 def _get(table: dict, key: str, typ, where: str, default=None, required: bool = False):
@@ -180,6 +183,7 @@ def profile_from_dict(data: dict, name: str = "profile") -> Profile:
         folders=tuple(folders),
         connect_address=_get(rec, "imap_address", str, "recipient"),
         authserv_id=_get(rec, "authserv_id", str, "recipient"),
+        idle=_get(rec, "idle", bool, "recipient", True),
     )
     control = _smtp(data["control"], "control") if isinstance(data.get("control"), dict) else None
     platform = None
@@ -222,7 +226,11 @@ def profile_from_dict(data: dict, name: str = "profile") -> Profile:
         idle_renew=_get(t, "idle_renew", float, "timeouts", 600.0),
         poll_interval=_get(t, "poll", float, "timeouts", 2.0),
         sweep_after=_get(t, "sweep_after", float, "timeouts", 24 * 3600.0),
+        fast_window=_get(t, "fast_window", float, "timeouts", 5.0),
+        fast_poll=_get(t, "fast_poll", float, "timeouts", 0.1),
     )
+    if prof.fast_poll < 0.05 or prof.fast_window < 0:
+        raise ConfigError("The profile's [timeouts] fast_poll must be at least 0.05 s and fast_window not negative.")
     if prof.delivery_timeout <= 0 or prof.connect_timeout <= 0:
         raise ConfigError("The profile's timeouts must be positive numbers of seconds.")
     if prof.idle_renew > 29 * 60:

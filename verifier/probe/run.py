@@ -74,6 +74,7 @@ class Leg:
     verdict: str = VERDICT_NOT_DELIVERED
     error: str | None = None
     timings: dict = field(default_factory=dict)
+    decided_at: float | None = None  # wall clock when the verdict was reached
 
     @property
     def as_expected(self) -> bool:
@@ -224,7 +225,7 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
     watches = [
         FolderWatch(address=imap_addr, port=rec.port, server_hostname=rec.host, ssl_context=ctx,
                     username=rec.username or rec.address, password=rec_password or "", folder=f,
-                    timeout=profile.connect_timeout)
+                    timeout=profile.connect_timeout, use_idle=rec.idle)
         for f in rec.folders
     ]
     say(f"opening {', '.join(rec.folders)} on {rec.host}")
@@ -267,6 +268,7 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
         # 5. wait
         pending = {leg.token: leg for leg in legs if leg.submitted is not None}
         deadline = time.monotonic() + profile.delivery_timeout
+        fast_until = time.monotonic() + profile.fast_window
         while pending and time.monotonic() < deadline:
             for w in opened:
                 for f in await w.scan():
@@ -285,6 +287,14 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
                 break
             waiting = ", ".join(sorted(leg.role for leg in pending.values()))
             say(f"waiting for {waiting} ({remaining:.0f} s left)")
+            if time.monotonic() < fast_until:
+                # Right after submission the message is moments away: look often (NOOP makes the
+                # server report new mail at once), rather than wait for IDLE, which Dovecot, for
+                # one, delays by half a second.
+                await asyncio.sleep(min(remaining, profile.fast_poll))
+                for w in opened:
+                    await w.client.noop()
+                continue
             # IDLE on every watched folder at once; the first change ends the others' waits.
             waits = [asyncio.create_task(w.wait_change(min(remaining, profile.idle_renew), profile.poll_interval)) for w in opened]
             _, still = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -323,6 +333,7 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             t0 = time.monotonic()
             leg.analysis = analyze_bytes(leg.found.raw, options)
             leg.verdict = leg.analysis.verdict
+            leg.decided_at = time.time()
             leg.timings["mailbox"] = round(leg.found.seen_at - leg.sent_at, 3) if leg.sent_at else None
             leg.timings["verdict"] = round(time.monotonic() - t0, 4)
             leg.timings.update(_header_timings(leg))
