@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.parsers import auth, received
+from verifier.parsers import auth, dates, received
 from verifier.parsers.paste import normalise
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -145,3 +145,109 @@ def test_parse_ip_on_real_words(monkeypatch):
         pytest.skip("no header value to check")
     for w in words:
         assert received.parse_ip(w) == _parse_ip_slow(w, monkeypatch), w
+
+
+# ---------------------------------------------------------------- dates
+
+
+def _parse_date_ref(text: str):
+    """parse_date as it was before the aware-datetime shortcut (the fast path's arithmetic)."""
+    from datetime import UTC, datetime, timedelta
+
+    from verifier.model import ParsedDate
+
+    raw = (text or "").strip()
+    m = dates._FAST_RE.fullmatch(raw)
+    if m is not None:
+        month = dates._MONTHS.get(m.group(2).lower())
+        hh, mm = int(m.group(8)), int(m.group(9))
+        if month is not None and hh <= 23 and mm < 60:
+            offset = (hh * 60 + mm) * (-1 if m.group(7) == "-" else 1)
+            second = int(m.group(6))
+            try:
+                local = datetime(
+                    int(m.group(3)), month, int(m.group(1)), int(m.group(4)), int(m.group(5)),
+                    59 if second == 60 else second,
+                )  # fmt: skip
+            except ValueError:
+                return dates._bad(raw)
+            utc = (local - timedelta(minutes=offset)).replace(tzinfo=UTC)
+            return ParsedDate(raw=raw, utc=utc, offset_minutes=offset)
+    return dates._parse(raw)
+
+
+def _outcome(fn, text):
+    try:
+        return ("ok", fn(text))
+    except Exception as exc:  # the same exception type, e.g. OverflowError near year 1 or 9999
+        return ("raised", type(exc))
+
+
+_DATES = st.builds(
+    lambda wd, d, mon, y, h, mi, s, sign, oh, om, tail: (
+        f"{wd}{d} {mon} {y} {h:02d}:{mi:02d}:{s:02d} {sign}{oh:02d}{om:02d}{tail}"
+    ),
+    st.sampled_from(["", "Mon, ", "Sun,  "]),
+    st.integers(0, 32),
+    st.sampled_from(["Jan", "Feb", "Sep", "Dec", "Foo", "Mai"]),
+    st.sampled_from([1, 2, 1970, 2024, 9999]) | st.integers(1000, 9999),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from(["+", "-"]),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.sampled_from(["", " (UTC)", " (PST)"]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_DATES)
+def test_parse_date_generated(text):
+    assert _outcome(dates.parse_date, text) == _outcome(_parse_date_ref, text)
+
+
+def test_parse_date_on_real_dates():
+    values = [
+        v
+        for v in _values()
+        if any(
+            m in v
+            for m in (
+                "Jan",
+                "Feb",
+                "Mar",
+                "Apr",
+                "May",
+                "Jun",
+                "Jul",
+                "Aug",
+                "Sep",
+                "Oct",
+                "Nov",
+                "Dec",
+            )
+        )
+    ]
+    if not values:
+        pytest.skip("no header value to check")
+    for v in values:
+        for part in [v, *v.split(";")[1:]]:
+            assert _outcome(dates.parse_date, part) == _outcome(_parse_date_ref, part), part
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mon, 1 Jan 1 00:10:00 +0100",  # before year 1 in UTC
+        "Fri, 31 Dec 9999 23:59:59 -0100",  # after year 9999 in UTC
+        "Fri, 31 Dec 9999 23:59:60 +0000",  # leap second
+        "Tue, 28 Feb 2023 07:51:00 -0000",
+        "Tue, 28 Feb 2023 07:51:00 +2359 (XYZ)",
+        "Tue, 30 Feb 2023 07:51:00 +0200",  # no such day
+        "Tue, 28 Feb 2023 24:51:00 +0200",
+        "Tue, 28 Feb 2023 07:51:00 +2400",
+    ],
+)
+def test_parse_date_edges(text):
+    assert _outcome(dates.parse_date, text) == _outcome(_parse_date_ref, text)

@@ -125,24 +125,33 @@ _FAST_RE = re.compile(
 )
 
 
+# timedelta per zone offset of the fast path (at most 2 * 24 * 60 entries)
+_OFFSET_DELTAS: dict[int, timedelta] = {}
+
+
 def parse_date(text: str) -> ParsedDate:
     """Read one date; never raises. See the module docstring for the accepted forms."""
     raw = (text or "").strip()
     m = _FAST_RE.fullmatch(raw)
     if m is not None:
-        month = _MONTHS.get(m.group(2).lower())
-        hh, mm = int(m.group(8)), int(m.group(9))
+        day, mon, year, hour, minute, sec, sign, oh, om = m.groups()
+        month = _MONTHS.get(mon.lower())
+        hh, mm = int(oh), int(om)
         if month is not None and hh <= 23 and mm < 60:
-            offset = (hh * 60 + mm) * (-1 if m.group(7) == "-" else 1)
-            second = int(m.group(6))
+            offset = (hh * 60 + mm) * (-1 if sign == "-" else 1)
+            second = int(sec)
             try:
-                local = datetime(
-                    int(m.group(3)), month, int(m.group(1)), int(m.group(4)), int(m.group(5)),
-                    59 if second == 60 else second,
+                utc = datetime(
+                    int(year), month, int(day), int(hour), int(minute),
+                    59 if second == 60 else second, tzinfo=UTC,
                 )  # fmt: skip
             except ValueError:
                 return _bad(raw)
-            utc = (local - timedelta(minutes=offset)).replace(tzinfo=UTC)
+            if offset:
+                delta = _OFFSET_DELTAS.get(offset)
+                if delta is None:
+                    delta = _OFFSET_DELTAS[offset] = timedelta(minutes=offset)
+                utc = utc - delta
             return ParsedDate(raw=raw, utc=utc, offset_minutes=offset)
     try:
         return _parse(raw)
