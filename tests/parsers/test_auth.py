@@ -208,3 +208,13 @@ def test_received_spf_microsoft_domain_from_comment():
         0,
     )
     assert s.domain == "h.example"  # a HELO check is about the HELO name
+
+
+def test_none_among_results_is_read_leniently_not_raised():
+    from verifier.parsers.auth import parse_authentication_results
+
+    ar = parse_authentication_results("mx.example; spf=pass smtp.mailfrom=a.example; none", 3)
+    assert ar.authserv_id == "mx.example"
+    assert not ar.strict
+    assert [(r.method, r.result) for r in ar.results][:1] == [("spf", "pass")]
+    assert any(d.code == "auth.non-conformant" for d in ar.defects)

@@ -419,6 +419,10 @@ def _strict(value: str) -> tuple[str | None, str | None, list[MethodResult]] | s
         return msg or type(exc).__name__
     out: list[MethodResult] = []
     for r in getattr(parsed, "results", [])[:MAX_RESINFO]:
+        if not hasattr(r, "method"):
+            # authres reads "none" after real results as a no-result entry; RFC 8601 allows
+            # "none" only alone, so such a header is not conformant.
+            return "'none' stands among results"
         props: dict[str, str] = {}
         for p in getattr(r, "properties", [])[:MAX_PROPS]:
             props[f"{p.type}.{p.name}".lower()] = "" if p.value is None else str(p.value)
