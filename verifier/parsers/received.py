@@ -45,6 +45,7 @@ import re
 from dataclasses import dataclass
 
 from verifier.model import Defect, ParsedDate, Received
+from verifier.parsers._construct import positional_constructor
 from verifier.parsers.dates import parse_date
 
 __all__ = ["parse_received", "parse_ip", "MAX_NESTING", "MAX_TOKENS", "MAX_SPAN"]
@@ -113,6 +114,8 @@ _KNOWN_PROTOS = (
 )
 # Words some MTAs put where the reverse name goes when there is none.
 _NO_RDNS = frozenset({"unknown", "softdnserr", "harddnserr", "no-reverse-dns", "unverified"})
+
+_new_received = positional_constructor(Received)
 
 # token kinds
 WORD, COMMENT, BRACKET, ANGLE, QUOTED, SEMI = range(6)
@@ -649,8 +652,147 @@ def _find_date_start(toks: list[_Tok]) -> int | None:
     return None
 
 
+# --------------------------------------------------------------------------- fast path
+
+# The commonest shapes (Postfix, Sendmail, Exim, Dovecot, Gmail, Microsoft ...), keywords
+# in lower case: "from NAME (COMMENT)... by HOST (COMMENT)... with PROTO [WORDS]
+# (COMMENT)... id ID (COMMENT)... via WORDS for <RCPT>|RCPT (COMMENT)...; DATE (COMMENT)".
+# Only "by" and the date are required. Every repetition is bounded, words and comment
+# texts are possessive and every part is delimited, so one match is linear. A comment
+# holds at most three nested comments one level deep (Postfix's "(256/256 bits)").
+_FW = r'[^\s()\[\]<>;"]++'
+# a word that is not one of the keywords, in any case
+_FNK = rf'(?!(?i:from|by|via|with|id|for)(?![^\s()\[\]<>;"])){_FW}'
+_FC = r"\([^()]*+(?:\([^()]*+\)[^()]*+){0,3}\)"
+_FAST_RE = re.compile(
+    rf"\s*(?:from\s+(?P<name>{_FW})(?P<fc>(?:\s*{_FC}){{0,4}})\s+)?"
+    rf"by\s+(?P<by>{_FW})(?P<bc>(?:\s*{_FC}){{0,3}})"
+    rf"(?:\s+with\s+(?P<with>{_FW}(?:\s+{_FNK}){{0,3}})(?P<wc>(?:\s*{_FC}){{0,2}}))?"
+    rf"(?:\s+id\s+(?P<id>{_FW})(?P<ic>(?:\s*{_FC}){{0,2}}))?"
+    rf"(?:\s+via\s+(?P<via>{_FNK}(?:\s+{_FNK}){{0,5}}))?"
+    rf"(?:\s+for\s+(?:<(?P<for>[^<>\s]{{1,512}})>|(?P<forw>{_FW}))(?P<rc>(?:\s*{_FC}){{0,2}}))?"
+    r'\s*;\s*(?P<date>[^\s;()\[\]<>"]{1,64}(?:\s+[^\s;()\[\]<>"]{1,64}){0,16}(?:\s*\([^()]*\))?)\s*'
+)
+_FAST_COMMENT_RE = re.compile(r"\(([^()]*+(?:\([^()]*+\)[^()]*+){0,3})\)")
+# What the fast path leaves to the full one: HTML entities ("&"), envelope senders
+# ("envelope-" in any case), and keywords that would be read as clauses after the date.
+_DATE_KW_RE = re.compile(r"\b(?:id|for|with|via)\b", re.IGNORECASE)
+
+
+def _parse_fast(value: str, header_index: int) -> Received | None:
+    """The common shape read without the tokeniser: the same :class:`Received` as
+    :func:`_parse_full`, or None to leave the value to it.
+
+    The clauses are built as the tokeniser and the clause loop would build them, and
+    interpreted by the same helpers; every other branch of the full path (HTML
+    entities, envelope senders, unreadable dates, via, keywords inside clauses) falls
+    back. tests/parsers/test_received_fast.py compares both paths.
+    """
+    if "&" in value or "envelope-" in value.lower():
+        return None
+    m = _FAST_RE.fullmatch(value)
+    if m is None:
+        return None
+    date_text = m.group("date")
+    if _DATE_KW_RE.search(date_text):
+        return None
+    g = m.group
+    clauses: dict[str, list[_Tok]] = {}
+    comments: list[str] = []
+    for key, word_group, comment_group in (
+        ("from", "name", "fc"),
+        ("by", "by", "bc"),
+        ("with", "with", "wc"),
+        ("id", "id", "ic"),
+        ("via", "via", None),
+        ("for", "for", "rc"),
+    ):
+        words = g(word_group)
+        if words is None:
+            if key != "for":
+                continue
+            words = g("forw")
+            if words is None:
+                continue
+            toks = [_Tok(WORD, words, 0, 0)]
+        elif key == "for":
+            toks = [_Tok(ANGLE, words, 0, 0)]
+        else:
+            toks = [_Tok(WORD, w, 0, 0) for w in words.split()]
+        for t in toks:
+            if t.kind == WORD and t.text.lower() in _KEYWORDS:
+                return None
+        c = g(comment_group) if comment_group else None
+        if c:
+            for text in _FAST_COMMENT_RE.findall(c):
+                toks.append(_Tok(COMMENT, text, 0, 0))
+                comments.append(text)
+        clauses[key] = toks
+    date = parse_date(date_text)
+    if date.utc is None:
+        return None
+    defects: list[Defect] = []
+    if date.offset_minutes is None:
+        defects.append(
+            Defect(
+                "date.no-offset",
+                "The date has no time-zone offset; it was read as UTC.",
+                header_index,
+            )
+        )
+    with_toks = clauses.get("with", [])
+    mta_hints = (
+        " ".join(comments).lower()
+        + " "
+        + " ".join(t.text.lower() for t in with_toks if t.kind != COMMENT)
+    )
+    if "microsoft" in " ".join(t.text.lower() for t in with_toks):
+        mta_hints += " microsoft"
+    info = _analyse_from(clauses.get("from", []), mta_hints, False, defects, header_index)
+    proto = _protocol(with_toks)
+    v = _first_value(clauses["by"])
+    by_host = v.rstrip(";,") if v else None
+    by_host = by_host or None
+    tls, tls_detail = _detect_tls(with_toks, comments, proto)
+    authenticated = _detect_auth(proto, comments)
+    ident_id = _first_value(clauses["id"]) if "id" in clauses else None
+    for_ = _for_value(clauses["for"]) if "for" in clauses else None
+    via = None
+    if "via" in clauses:
+        vw = [t.text for t in clauses["via"] if t.kind == WORD][:6]
+        via = " ".join(vw).rstrip(";,") or None
+    return _new_received(
+        header_index,
+        value,
+        _opt(info.host),
+        _opt(info.rdns),
+        _opt(info.ip),
+        info.ip_valid,
+        _opt(info.ident),
+        _opt(by_host),
+        _opt(proto),
+        tls,
+        _opt(tls_detail),
+        authenticated,
+        (ident_id.strip("<>") or None) if ident_id else None,
+        _opt(for_),
+        None,  # envelope_from
+        _opt(via),
+        date,
+        tuple(defects),
+    )
+
+
 def parse_received(value: str, header_index: int) -> Received:
     """Parse one unfolded Received value. Never raises; oddities become defects."""
+    r = _parse_fast(value, header_index)
+    if r is not None:
+        return r
+    return _parse_full(value, header_index)
+
+
+def _parse_full(value: str, header_index: int) -> Received:
+    """The general reading: tokenise, find the date, split the clauses, interpret them."""
     raw = value
     defects: list[Defect] = []
     s = value
