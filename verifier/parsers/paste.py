@@ -39,6 +39,10 @@ from __future__ import annotations
 import re
 
 from verifier.model import Defect, HeaderBlock, HeaderField
+from verifier.parsers._construct import positional_constructor
+
+# HeaderField(index, name, value, line) without the frozen dataclass's keyword __init__
+_new_field = positional_constructor(HeaderField)
 
 __all__ = ["normalise", "split_messages", "decode_bytes", "decode_words"]
 
@@ -344,7 +348,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
         else:
             if cur_name is not None:
                 value = " ".join(filter(None, cur_parts))
-                fields.append(HeaderField(len(fields), cur_name, value, cur_line))
+                fields.append(_new_field(len(fields), cur_name, value, cur_line))
             cur_name = m.group(1)
             cur_parts = [_unfold(chunk[m.end() :])]
             cur_line = line_no
@@ -352,7 +356,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
         line_no += chunk.count("\n") + 1
     if cur_name is not None:
         value = " ".join(filter(None, cur_parts))
-        fields.append(HeaderField(len(fields), cur_name, value, cur_line))
+        fields.append(_new_field(len(fields), cur_name, value, cur_line))
     if misfolded:
         add(
             "input.misfolded",
