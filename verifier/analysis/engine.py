@@ -24,6 +24,7 @@ so a recipient's own filters are not taken for its border.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from verifier.analysis import findings as F
@@ -43,6 +44,8 @@ VERDICT_VIA_CONNECTOR = "via-connector"
 VERDICT_BYPASSED = "bypassed"
 VERDICT_INCONCLUSIVE = "inconclusive"
 VERDICT_NOT_DELIVERED = "not-delivered"
+
+_SBR_RE = re.compile(r"^x-mclm-sbr-processed[ \t]*:", re.I | re.M)
 
 ZONE_PLATFORM = "platform"
 ZONE_SMARTHOST = "smarthost"
@@ -471,7 +474,10 @@ def _dur(seconds: float) -> str:
 
 
 def _verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, platform: HostSet, out: list[F.Finding], guess: str | None = None) -> str:
-    if any(f.lname == "x-mclm-sbr-processed" and f.value.strip().lower() == "true" for f in headers.block.fields):
+    # Look in the text first: most messages have no such field, and scanning every field's
+    # name for it costs more than the rest of the verdict.
+    text = headers.block.text
+    if (not text or _SBR_RE.search(text)) and any(f.lname == "x-mclm-sbr-processed" and f.value.strip().lower() == "true" for f in headers.block.fields):
         hdr = [f.index for f in headers.block.fields if f.lname == "x-mclm-sbr-processed"]
         out.append(F.make("route.sbr-processed", "The platform marked the message as handled by sender-based routing (x-mclm-sbr-processed: true), the mechanism behind send connectors.", hdr))
     if not smarthost:
