@@ -665,18 +665,21 @@ _FW = r'[^\s()\[\]<>;"]++'
 _FNK = rf'(?!(?i:from|by|via|with|id|for)(?![^\s()\[\]<>;"])){_FW}'
 _FC = r"\([^()]*+(?:\([^()]*+\)[^()]*+){0,3}\)"
 _FAST_RE = re.compile(
-    rf"\s*(?:from\s+(?P<name>{_FW})(?P<fc>(?:\s*{_FC}){{0,4}})\s+)?"
-    rf"by\s+(?P<by>{_FW})(?P<bc>(?:\s*{_FC}){{0,3}})"
-    rf"(?:\s+with\s+(?P<with>{_FW}(?:\s+{_FNK}){{0,3}})(?P<wc>(?:\s*{_FC}){{0,2}}))?"
-    rf"(?:\s+id\s+(?P<id>{_FW})(?P<ic>(?:\s*{_FC}){{0,2}}))?"
+    rf"\s*(?:from\s+(?P<name>{_FNK})(?P<fc>(?:\s*{_FC}){{0,4}})\s+)?"
+    rf"by\s+(?P<by>{_FNK})(?P<bc>(?:\s*{_FC}){{0,3}})"
+    rf"(?:\s+with\s+(?P<with>{_FNK}(?:\s+{_FNK}){{0,3}})(?P<wc>(?:\s*{_FC}){{0,2}}))?"
+    rf"(?:\s+id\s+(?P<id>{_FNK})(?P<ic>(?:\s*{_FC}){{0,2}}))?"
     rf"(?:\s+via\s+(?P<via>{_FNK}(?:\s+{_FNK}){{0,5}}))?"
-    rf"(?:\s+for\s+(?:<(?P<for>[^<>\s]{{1,512}})>|(?P<forw>{_FW}))(?P<rc>(?:\s*{_FC}){{0,2}}))?"
+    rf"(?:\s+for\s+(?:<(?P<for>[^<>\s]{{1,512}})>|(?P<forw>{_FNK}))(?P<rc>(?:\s*{_FC}){{0,2}}))?"
     r'\s*;\s*(?P<date>[^\s;()\[\]<>"]{1,64}(?:\s+[^\s;()\[\]<>"]{1,64}){0,16}(?:\s*\([^()]*\))?)\s*'
 )
 _FAST_COMMENT_RE = re.compile(r"\(([^()]*+(?:\([^()]*+\)[^()]*+){0,3})\)")
 # What the fast path leaves to the full one: HTML entities ("&"), envelope senders
 # ("envelope-" in any case), and keywords that would be read as clauses after the date.
 _DATE_KW_RE = re.compile(r"\b(?:id|for|with|via)\b", re.IGNORECASE)
+
+
+_NO_FROM = _FromInfo()  # what _analyse_from gives for an absent from clause; never changed
 
 
 def _parse_fast(value: str, header_index: int) -> Received | None:
@@ -696,38 +699,32 @@ def _parse_fast(value: str, header_index: int) -> Received | None:
     date_text = m.group("date")
     if _DATE_KW_RE.search(date_text):
         return None
-    g = m.group
-    clauses: dict[str, list[_Tok]] = {}
+    name, fc, by, bc, with_text, wc, id_, ic, via_text, rcpt, rcpt_word, rc, _d = m.groups()
+    # No word matched by the pattern is a keyword, and words hold no ";", "<" or ">":
+    # the clause helpers reduce to the expressions below for "by", "id", "for" and "via".
     comments: list[str] = []
-    for key, word_group, comment_group in (
-        ("from", "name", "fc"),
-        ("by", "by", "bc"),
-        ("with", "with", "wc"),
-        ("id", "id", "ic"),
-        ("via", "via", None),
-        ("for", "for", "rc"),
-    ):
-        words = g(word_group)
-        if words is None:
-            if key != "for":
-                continue
-            words = g("forw")
-            if words is None:
-                continue
-            toks = [_Tok(WORD, words, 0, 0)]
-        elif key == "for":
-            toks = [_Tok(ANGLE, words, 0, 0)]
-        else:
-            toks = [_Tok(WORD, w, 0, 0) for w in words.split()]
-        for t in toks:
-            if t.kind == WORD and t.text.lower() in _KEYWORDS:
-                return None
-        c = g(comment_group) if comment_group else None
-        if c:
-            for text in _FAST_COMMENT_RE.findall(c):
-                toks.append(_Tok(COMMENT, text, 0, 0))
+    from_toks: list[_Tok] = []
+    if name is not None:
+        from_toks.append(_Tok(WORD, name, 0, 0))
+        if fc:
+            for text in _FAST_COMMENT_RE.findall(fc):
+                from_toks.append(_Tok(COMMENT, text, 0, 0))
                 comments.append(text)
-        clauses[key] = toks
+    if bc:
+        comments.extend(_FAST_COMMENT_RE.findall(bc))
+    with_toks: list[_Tok] = []
+    with_words: list[str] = []
+    if with_text is not None:
+        with_words = with_text.split()
+        with_toks = [_Tok(WORD, w, 0, 0) for w in with_words]
+        if wc:
+            for text in _FAST_COMMENT_RE.findall(wc):
+                with_toks.append(_Tok(COMMENT, text, 0, 0))
+                comments.append(text)
+    if ic:
+        comments.extend(_FAST_COMMENT_RE.findall(ic))
+    if rc:
+        comments.extend(_FAST_COMMENT_RE.findall(rc))
     date = parse_date(date_text)
     if date.utc is None:
         return None
@@ -740,27 +737,24 @@ def _parse_fast(value: str, header_index: int) -> Received | None:
                 header_index,
             )
         )
-    with_toks = clauses.get("with", [])
-    mta_hints = (
-        " ".join(comments).lower()
-        + " "
-        + " ".join(t.text.lower() for t in with_toks if t.kind != COMMENT)
-    )
-    if "microsoft" in " ".join(t.text.lower() for t in with_toks):
-        mta_hints += " microsoft"
-    info = _analyse_from(clauses.get("from", []), mta_hints, False, defects, header_index)
+    if from_toks:
+        mta_hints = " ".join(comments).lower() + " " + " ".join(with_words).lower()
+        if with_toks and "microsoft" in " ".join(t.text for t in with_toks).lower():
+            mta_hints += " microsoft"
+        info = _analyse_from(from_toks, mta_hints, False, defects, header_index)
+    else:
+        info = _NO_FROM
     proto = _protocol(with_toks)
-    v = _first_value(clauses["by"])
-    by_host = v.rstrip(";,") if v else None
-    by_host = by_host or None
     tls, tls_detail = _detect_tls(with_toks, comments, proto)
     authenticated = _detect_auth(proto, comments)
-    ident_id = _first_value(clauses["id"]) if "id" in clauses else None
-    for_ = _for_value(clauses["for"]) if "for" in clauses else None
-    via = None
-    if "via" in clauses:
-        vw = [t.text for t in clauses["via"] if t.kind == WORD][:6]
-        via = " ".join(vw).rstrip(";,") or None
+    ident_id = id_.rstrip(",") or None if id_ is not None else None
+    if rcpt is not None:
+        for_ = rcpt
+    elif rcpt_word is not None:
+        for_ = rcpt_word.rstrip(",") or None
+    else:
+        for_ = None
+    via = " ".join(via_text.split()).rstrip(",") or None if via_text is not None else None
     return _new_received(
         header_index,
         value,
@@ -769,12 +763,12 @@ def _parse_fast(value: str, header_index: int) -> Received | None:
         _opt(info.ip),
         info.ip_valid,
         _opt(info.ident),
-        _opt(by_host),
+        _opt(by.rstrip(",")),
         _opt(proto),
         tls,
         _opt(tls_detail),
         authenticated,
-        (ident_id.strip("<>") or None) if ident_id else None,
+        ident_id,
         _opt(for_),
         None,  # envelope_from
         _opt(via),
