@@ -25,7 +25,7 @@ so a recipient's own filters are not taken for its border.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from verifier.analysis import findings as F
 from verifier.analysis.hosts import (
@@ -82,7 +82,6 @@ class Border:
     sender_match: Match | None
     evidence: tuple[str, ...]
     evidence_headers: tuple[int, ...]
-    strong: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +106,6 @@ class Analysis:
     alignment: Alignment | None
     trusted_headers: frozenset[int] | None = None  # SPF/AR headers the recipient's side wrote
     total_seconds: float | None = None
-    extra: dict = field(default_factory=dict)
 
     def trusted(self, header_index: int) -> bool | None:
         """Was this header written by the recipient's side? None when the border is unknown."""
@@ -124,14 +122,7 @@ class Analysis:
         return tuple(seen)
 
     def method_results(self, method: str) -> list[tuple[AuthResults, MethodResult]]:
-        out = []
-        for ar in self.headers.auth_results:
-            if ar.kind != "authentication-results":
-                continue
-            for r in ar.results:
-                if r.method == method:
-                    out.append((ar, r))
-        return out
+        return list(_results(self.headers, method))
 
 
 def analyze_bytes(data: bytes | str, options: Options | None = None) -> Analysis:
@@ -150,7 +141,8 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
     rcv = headers.received
     _input_findings(headers, out)
 
-    border = _locate_border(headers, trusted_ids)
+    spf = _spf_results(headers)
+    border = _locate_border(headers, trusted_ids, spf)
     guess: str | None = None
     if border is not None and not border[3]:
         # Only a guess (the topmost external client address): reported, never used as proof.
@@ -159,7 +151,7 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
         border = None
     b: Border | None = None
     if border is not None:
-        idx, evidence, ev_headers, strong = border
+        idx, evidence, ev_headers, _ = border
         b_rcv = rcv[idx]
         s_zone, s_match = _classify_sender(b_rcv, smarthost, platform)
         b = Border(
@@ -173,13 +165,11 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
             sender_match=s_match,
             evidence=tuple(evidence),
             evidence_headers=tuple(ev_headers),
-            strong=strong,
         )
     hops = _zones_and_delays(headers, b.index if b else None, smarthost, platform)
     total = _chain_findings(headers, hops, options, out)
 
     verdict = _verdict(headers, hops, b, smarthost, platform, out, guess)
-    spf = _spf_results(headers)
     trusted = _trusted_headers(headers, b, spf)
     alignment = _auth_findings(headers, spf, trusted, b, smarthost, out)
     _arc_findings(headers, out)
@@ -220,10 +210,10 @@ def _input_findings(headers: Headers, out: list[F.Finding]) -> None:
 MAX_EVIDENCE_HEADERS = 32
 
 
-def _ar_client_ips(ar: AuthResults) -> list[str]:
-    from verifier.parsers.auth import spf_results_from_ar
-
-    ips = [x.client_ip for x in spf_results_from_ar(ar) if x.client_ip]
+def _ar_client_ips(ar: AuthResults, spf: list[SpfResult]) -> list[str]:
+    """The client addresses one Authentication-Results header records: its spf results'
+    (``spf``, already read from every header) and its iprev / remote-ip properties."""
+    ips = [x.client_ip for x in spf if x.header_index == ar.header_index and x.source == "authentication-results" and x.client_ip]
     for r in ar.results:
         for key in ("smtp.remote-ip", "policy.iprev", "smtp.client-ip"):
             v = r.properties.get(key)
@@ -240,7 +230,7 @@ def _nearest(candidates: list[int], rcv: tuple[Received, ...], header_index: int
     return min(candidates, key=lambda i: (abs(rcv[i].header_index - header_index), i))
 
 
-def _locate_border(headers: Headers, trusted_ids: set[str]):
+def _locate_border(headers: Headers, trusted_ids: set[str], spf: list[SpfResult]):
     """Return (hop index, evidence, evidence header indexes, strong) or None."""
     rcv = headers.received
     if not rcv:
@@ -287,7 +277,7 @@ def _locate_border(headers: Headers, trusted_ids: set[str]):
     # The client address an Authentication-Results header records (spf comment, iprev,
     # smtp.remote-ip) locates the border as precisely as Received-SPF does.
     for ar in [a for a in headers.auth_results if a.kind == "authentication-results"][:MAX_EVIDENCE_HEADERS]:
-        for ip in _ar_client_ips(ar):
+        for ip in _ar_client_ips(ar, spf):
             i = _nearest(by_ip.get(ip.lower(), []), rcv, ar.header_index)
             if i is not None:
                 evidence.append((ar.header_index, i, f"Authentication-Results client address {ip}", True))
@@ -505,7 +495,7 @@ def _verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: Hos
 
     who = _sender_text(b)
     ev = "; ".join(b.evidence)
-    out.append(F.make("border.found", f"The recipient's border is Received #{b.index}: {b.receiver or 'an unnamed host'} received the message from {who} (evidence: {ev}).", [b.header_index, *b.evidence_headers], severity=F.INFO if b.strong else F.WARNING))
+    out.append(F.make("border.found", f"The recipient's border is Received #{b.index}: {b.receiver or 'an unnamed host'} received the message from {who} (evidence: {ev}).", [b.header_index, *b.evidence_headers]))
     if b.sender_zone == ZONE_SMARTHOST:
         out.append(F.make("border.from-smarthost", f"{who} handed the message to the recipient, and it belongs to the smarthost ({_match_text(b.sender_match)}).", [b.header_index]))
     elif b.sender_zone == ZONE_PLATFORM:

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 
-from verifier.errors import ExitCode, VerifierError
+from verifier.errors import ExitCode, UsageError, VerifierError
 
 EPILOG = """\
 The profile (TOML) names the platform API, the attached sender, the control
@@ -22,7 +22,8 @@ exit codes (without --nagios):
      (or through the connector when it was not)
   5  a message arrived but its route could not be proven
   11 a message never arrived, or bounced
-  6/7/9/12  API refused / credentials / network / profile errors
+  13 nothing was sent: the API says the connector is not ok or a task is pending
+  2/6/7/9/12  usage / API refused / credentials / network / profile errors
 with --nagios: 0 OK, 1 WARNING, 2 CRITICAL (wrong route, not delivered), 3 UNKNOWN.
 """
 
@@ -81,7 +82,7 @@ def run(args) -> int:
         profile = load_profile(args.profile)
         if args.timeout is not None:
             if args.timeout <= 0:
-                raise VerifierError("--timeout must be a positive number of seconds.")
+                raise UsageError("--timeout must be a positive number of seconds.")
             profile = replace(profile, delivery_timeout=args.timeout)
         result = asyncio.run(run_probe(profile, progress))
     except VerifierError as exc:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import aioimaplib
 
-from verifier.errors import CredentialsError, NetworkError, VerifierError
+from verifier.errors import ConfigError, CredentialsError, NetworkError, VerifierError
 
 FETCH_LIMIT = 2 * 1024 * 1024  # bytes fetched per message: enough for any probe or bounce
 _UIDNEXT_RE = re.compile(rb"\[UIDNEXT (\d+)\]")
@@ -55,10 +55,10 @@ class _TLSImap(aioimaplib.IMAP4_SSL):
         )
 
 
-def _check(resp, what: str) -> None:
+def _check(resp, what: str, error: type[VerifierError] = NetworkError) -> None:
     if resp.result != "OK":
         text = b" ".join(x for x in resp.lines if isinstance(x, bytes | bytearray))[:200].decode("utf-8", "replace")
-        raise VerifierError(f"The IMAP server refused {what}: {text or resp.result}.")
+        raise error(f"The IMAP server refused {what}: {text or resp.result}.")
 
 
 class FolderWatch:
@@ -94,7 +94,7 @@ class FolderWatch:
         self.idle = self.want_idle and self.client.has_capability("IDLE")
         self.uidplus = self.client.has_capability("UIDPLUS")
         resp = await self.client.select(self.folder)
-        _check(resp, f"to open the folder {self.folder}")
+        _check(resp, f"to open the folder {self.folder}", ConfigError)
         for line in resp.lines:
             m = _UIDNEXT_RE.search(bytes(line)) if isinstance(line, bytes | bytearray) else None
             if m:

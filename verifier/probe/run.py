@@ -33,7 +33,13 @@ from verifier.analysis.engine import (
     analyze_bytes,
 )
 from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS
-from verifier.errors import ConfigError, NetworkError, NotFoundError, VerifierError
+from verifier.errors import (
+    CheckFailedError,
+    ConfigError,
+    NetworkError,
+    NotFoundError,
+    VerifierError,
+)
 from verifier.probe import message as pm
 from verifier.probe.imap import Fetched, FolderWatch
 from verifier.probe.profile import Profile, SmtpAccount
@@ -189,7 +195,7 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
         )
     for e in expectations.values():
         if e.problem:
-            raise VerifierError(f"Nothing was sent: {e.problem}.", hint="wait for the API's task to finish (verifier connector show --wait) and probe again")
+            raise CheckFailedError(f"Nothing was sent: {e.problem}.", hint="wait for the API's task to finish (verifier connector show --wait) and probe again")
 
     from verifier.checks import DnsResolver, run_checks
 

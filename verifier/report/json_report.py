@@ -115,7 +115,6 @@ def to_json(a: Analysis, *, input_name: str | None = None) -> dict:
             "sender_ip": _nz(b.sender_ip),
             "sender_zone": b.sender_zone,
             "evidence": list(b.evidence),
-            "strong": b.strong,
         }
     al = a.alignment
     alignment = None
