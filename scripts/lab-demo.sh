@@ -18,7 +18,7 @@ eval "$($v lab env --shell | grep -E '^export (OVH|VERIFIER)_')"
 state=$(sed -n 's/^state_dir = "\(.*\)"$/\1/p' "$profile")
 cid=$($v connector list --json | .venv/bin/python -c 'import json,sys; print(next((str(c["id"]) for c in json.load(sys.stdin) if c["smartHost"]=="smtp.relay.test"), ""))')
 if [ -z "$cid" ]; then
-  $v connector create --name "lab relay" --smart-host smtp.relay.test --port 587 --require-tls \
+  $v connector create --name "lab relay" --smarthost smtp.relay.test --port 587 --require-tls \
     --auth-mechanism basicAuthRequireTLS --user platform-mydomain@relay.test \
     --password-file "$state/secrets/platform-mydomain@relay.test.password" --wait
   cid=$($v connector list --json | .venv/bin/python -c 'import json,sys; print(next(str(c["id"]) for c in json.load(sys.stdin) if c["smartHost"]=="smtp.relay.test"))')

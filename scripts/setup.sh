@@ -21,6 +21,10 @@ stamp=.venv/.verifier-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing verifier and its dependencies into .venv" >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >&2
+  # The distribution was once called "verifier"; drop that older editable install if present.
+  if .venv/bin/python -m pip show -q verifier >/dev/null 2>&1; then
+    .venv/bin/python -m pip uninstall -q -y verifier >&2
+  fi
   if [ -n "$extras" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]" >&2
   else

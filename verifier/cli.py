@@ -16,6 +16,8 @@ from verifier import __version__
 from verifier.errors import ExitCode, VerifierError, exit_code_for
 
 COMMAND_MODULES = ("analyze", "platform", "lab", "probe")
+# Commands about verifier itself, listed after the others in --help.
+TOOL_MODULES = ("completion",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show tracebacks for unexpected errors"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in (*COMMAND_MODULES, *TOOL_MODULES):
         module = importlib.import_module(f"verifier.commands.{name}")
         module.register(sub)
     return parser

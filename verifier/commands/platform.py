@@ -31,6 +31,7 @@ from verifier.errors import (
 
 AUTH_HELP = "basicAuth, basicAuthRequireTLS or none (the API checks the value)"
 DEFAULT_WAIT = 600.0
+PASSWORD_FILE_LIMIT = 4096  # bytes of the first line; a password is far shorter
 
 # --------------------------------------------------------------------------- helpers
 
@@ -110,10 +111,18 @@ def _read_password(args: argparse.Namespace, prompt: str, *, required: bool) -> 
     if getattr(args, "password_file", None):
         path = args.password_file
         try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.readline()
+            with open(path, "rb") as fh:
+                raw = fh.readline(PASSWORD_FILE_LIMIT + 1)
         except OSError as exc:
             raise InputError(f"Cannot read the password file {path} ({exc.strerror or type(exc).__name__}).") from None
+        if len(raw) > PASSWORD_FILE_LIMIT:
+            raise InputError(f"The first line of the password file {path} is longer than {PASSWORD_FILE_LIMIT} bytes.")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            # The decoder's message quotes the offending byte and its offset: never show it.
+            raise InputError(f"The password file {path} is not UTF-8 text.") from None
+        raw = b""
         text = text.rstrip("\r\n")
         if not text:
             raise InputError(f"The password file {path} is empty.")
@@ -307,6 +316,8 @@ def _connector_state_by_id(api, cid: int) -> str:
 
 
 def _connector_create(args) -> int:
+    if not args.smart_host:
+        raise UsageError("Give the smarthost's name with --smarthost HOST.")
     if args.auth_mechanism in ("basicAuth", "basicAuthRequireTLS") and not args.user:
         raise UsageError(f"--auth-mechanism {args.auth_mechanism} needs --user (and a password).")
     password = None
@@ -372,7 +383,7 @@ def _connector_update(args) -> int:
         fields["requireTLS"] = args.require_tls
     fields.update(_parse_set(args.set))
     if not fields:
-        raise UsageError("Nothing to update: give --name, --smart-host, --port, --max-send-size, --require-tls or --set.")
+        raise UsageError("Nothing to update: give --name, --smarthost, --port, --max-send-size, --require-tls or --set.")
     api = _api(args)
     api.update_connector(args.id, fields)
     conn = api.connector(args.id)
@@ -624,6 +635,12 @@ def _bool_flag(p: argparse.ArgumentParser, name: str, dest: str, help_on: str) -
     p.add_argument(f"--no-{name}", dest=dest, action="store_false", help=f"the opposite of --{name}")
 
 
+def _smarthost_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--smarthost`` as in ``analyze``; ``--smart-host`` still works, unlisted."""
+    p.add_argument("--smarthost", dest="smart_host", default=None, metavar="HOST", help=help_text)
+    p.add_argument("--smart-host", dest="smart_host", default=None, metavar="HOST", help=argparse.SUPPRESS)
+
+
 def _group_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     def show(_args: argparse.Namespace) -> int:
         parser.print_help(sys.stderr)
@@ -659,7 +676,7 @@ def register(sub) -> None:
         "the new connector's id is found by listing the connectors, as the provider's guide does.",
     )
     p.add_argument("--name", required=True, help="display name of the connector (displayName)")
-    p.add_argument("--smart-host", required=True, metavar="HOST", help="the smarthost's SMTP server name (smartHost)")
+    _smarthost_option(p, "the smarthost's SMTP server name (smartHost); required")
     p.add_argument("--port", type=int, default=None, help="the smarthost's port, e.g. 587")
     p.add_argument("--max-send-size", type=int, default=None, metavar="MB", help="largest message in MB (1-100; API default 100)")
     _bool_flag(p, "require-tls", "require_tls", "refuse to send to the smarthost without TLS (requireTLS)")
@@ -678,7 +695,7 @@ def register(sub) -> None:
     )
     p.add_argument("id", type=int, help="send connector id")
     p.add_argument("--name", default=None, help="new display name")
-    p.add_argument("--smart-host", default=None, metavar="HOST", help="new smarthost name")
+    _smarthost_option(p, "new smarthost name")
     p.add_argument("--port", type=int, default=None, help="new port")
     p.add_argument("--max-send-size", type=int, default=None, metavar="MB", help="new size limit in MB")
     _bool_flag(p, "require-tls", "require_tls", "require TLS towards the smarthost")

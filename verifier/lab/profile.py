@@ -6,9 +6,10 @@ Secrets are given by reference only: each ``*_file`` key names a file of mode
 
 from __future__ import annotations
 
-import json
 import shlex
 from typing import Any
+
+import tomli_w
 
 from verifier.lab import topology as t
 from verifier.lab.layout import Layout
@@ -91,16 +92,6 @@ def ovh_conf(endpoint: str, application_key: str, application_secret: str, consu
     )
 
 
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    return json.dumps(str(v), ensure_ascii=False)  # a valid TOML basic string
-
-
 def ovh_assignments(layout: Layout, state: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(name, value, value_is_a_file) for the OVH_* variables."""
     ovh = state.get("ovh") or {}
@@ -120,11 +111,8 @@ def to_toml(layout: Layout, state: dict[str, Any]) -> str:
     ]
     for name, value, is_file in ovh_assignments(layout, state):
         lines.append(f'#   {name}="$(cat {shlex.quote(value)})"' if is_file else f"#   {name}={shlex.quote(value)}")
-    for section, keys in profile(layout, state).items():
-        lines.append("")
-        lines.append(f"[{section}]")
-        lines.extend(f"{k} = {_value(v)}" for k, v in keys.items())
-    return "\n".join(lines) + "\n"
+    lines.append("")
+    return "\n".join(lines) + "\n" + tomli_w.dumps(profile(layout, state))
 
 
 def to_shell(layout: Layout, state: dict[str, Any]) -> str:
