@@ -2,22 +2,38 @@
 
 Each command lives in ``verifier/commands/<name>.py`` and exposes
 ``register(subparsers)``; the function it sets as ``func`` receives the parsed
-arguments and returns an exit code. Logic lives below this layer.
+arguments and returns an exit code, and ``exit_codes`` (set with ``func``) lists
+the codes it can end with, which its ``--help`` shows. Logic lives below this layer.
+
+Every failure ends here: one sentence on stderr and the exit code of
+:func:`verifier.errors.exit_code_for`; with ``--json``, also a JSON object
+``{"error", "message", "exit_code", "hint"}`` on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
+from typing import Any
 
 from verifier import __version__
-from verifier.errors import ExitCode, VerifierError, exit_code_for
+from verifier.errors import (
+    ExitCode,
+    VerifierError,
+    error_name,
+    exit_code_epilog,
+    exit_code_for,
+)
 
 COMMAND_MODULES = ("analyze", "platform", "lab", "probe")
 # Commands about verifier itself, listed after the others in --help.
 TOOL_MODULES = ("completion",)
+
+INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
+_json_errors = False  # set by main() when --json is on the command line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,8 +41,44 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
+        sentence = message[:1].upper() + message[1:]
         sys.stderr.write(f"verifier: error: {message}.\n")
+        if _json_errors:
+            _print_json_error(ExitCode.USAGE, f"{sentence}.", None, None)
         raise SystemExit(ExitCode.USAGE)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wrap one-line texts as usual; keep texts written on several lines (tables) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def walk_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(command words, parser) for the top-level parser and every subcommand."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            seen: set[int] = set()
+            for name, child in action.choices.items():
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    yield from walk_parsers(child, (*path, name))
+
+
+def _add_exit_codes(parser: argparse.ArgumentParser) -> None:
+    """End every --help with the exit codes: those a command declares, else all of them."""
+    for _path, p in walk_parsers(parser):
+        if p.epilog and "exit codes" in p.epilog:
+            continue  # the command wrote its own section (analyze, probe)
+        codes = p._defaults.get("exit_codes") or tuple(ExitCode)
+        table = exit_code_epilog(codes)
+        p.epilog = f"{p.epilog.rstrip()}\n\n{table}" if p.epilog else table
+        if p.formatter_class is argparse.HelpFormatter:
+            p.formatter_class = _HelpFormatter
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="verifier",
         description="Prove where an email really went: analyse headers, configure OVHcloud "
         "Exchange send connectors, and probe the route a message takes.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"verifier {__version__}")
     parser.add_argument(
@@ -45,28 +98,56 @@ def build_parser() -> argparse.ArgumentParser:
     for name in (*COMMAND_MODULES, *TOOL_MODULES):
         module = importlib.import_module(f"verifier.commands.{name}")
         module.register(sub)
+    _add_exit_codes(parser)
     return parser
 
 
+def _print_json_error(code: int, message: str, hint: str | None, details: Any) -> None:
+    name = "interrupted" if code == INTERRUPTED else error_name(code)
+    obj: dict[str, Any] = {"error": name, "message": message, "exit_code": int(code)}
+    if hint:
+        obj["hint"] = hint
+    if details is not None:
+        obj["details"] = details
+    try:
+        sys.stdout.write(json.dumps(obj, indent=2) + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _fail(code: int, message: str, *, hint: str | None = None, json_out: bool, details: Any = None) -> int:
+    sys.stderr.write(f"verifier: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    if json_out:
+        _print_json_error(code, message, hint, details)
+    return int(code)
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _json_errors
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _json_errors = "--json" in argv
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
     debug = args.debug or os.environ.get("VERIFIER_DEBUG") == "1"
+    json_out = bool(getattr(args, "json", False))
     try:
         return int(args.func(args))
     except VerifierError as exc:
-        sys.stderr.write(f"verifier: {exc}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
+        code = exit_code_for(exc)
         if debug:
             traceback.print_exc()
-        return exit_code_for(exc)
-    except KeyboardInterrupt:
-        sys.stderr.write("verifier: interrupted.\n")
-        return 130
+        return _fail(code, str(exc), hint=exc.hint, json_out=json_out, details=getattr(exc, "details", None))
+    except KeyboardInterrupt as exc:
+        task_id = getattr(exc, "task_id", None)
+        if task_id is not None:
+            sys.stderr.write(f"verifier: stopped waiting; task {task_id} goes on in the API.\n")
+        return _fail(INTERRUPTED, "interrupted.", json_out=json_out)
     except BrokenPipeError:
         # The reader went away (`verifier analyze ... | head`): not an error of ours.
         try:
@@ -75,13 +156,13 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return ExitCode.OK
     except Exception as exc:  # a bug: one sentence, the traceback only on request
-        sys.stderr.write(
-            f"verifier: internal error ({type(exc).__name__}: {exc}); "
-            "rerun with --debug for the traceback.\n"
-        )
         if debug:
             traceback.print_exc()
-        return ExitCode.INTERNAL
+        return _fail(
+            ExitCode.INTERNAL,
+            f"internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback.",
+            json_out=json_out,
+        )
 
 
 if __name__ == "__main__":

@@ -101,3 +101,48 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERNAL
     return ExitCode.INTERNAL
+
+
+# What each exit code means, in the words of README.md's table (a test keeps the two, and every
+# command's --help, identical). A code without an entry here is described by its name.
+EXIT_CODE_MEANINGS: dict[int, str] = {
+    ExitCode.OK: "done; for `analyze` and `probe`: the expected route was proven, or no route was expected",
+    ExitCode.INTERNAL: "internal error (a bug): one sentence, the traceback with `--debug`",
+    ExitCode.USAGE: "usage error: a bad command line",
+    ExitCode.INPUT: "an input could not be read, is empty, or holds no header (a header file, a password file)",
+    ExitCode.BYPASSED: "verdict `bypassed`: the message left through the platform's own outbound",
+    ExitCode.INCONCLUSIVE: "a route was expected but the headers prove neither route (`inconclusive`)",
+    ExitCode.API: "the OVH API refused the request (unknown object, invalid value, conflict)",
+    ExitCode.CREDENTIALS: "missing or rejected credentials, bad signature, stale timestamp",
+    ExitCode.TASK: "an API task ended in error or was cancelled, or waiting for it timed out",
+    ExitCode.NETWORK: "a server could not be reached (DNS, TCP, TLS)",
+    ExitCode.LAB: "the lab cannot run here (not root, a package missing, a daemon failed to start)",
+    ExitCode.NOT_DELIVERED: "probe: the message never arrived, or bounced",
+    ExitCode.CONFIG: "a configuration or profile file is invalid",
+    ExitCode.CHECK_FAILED: "a check failed: a `connector test` step, or `probe` sent nothing because the connector is not ready",
+}
+
+
+def exit_code_meaning(code: int) -> str:
+    """The one-line meaning of an exit code, as README.md's table gives it."""
+    try:
+        member = ExitCode(code)
+    except ValueError:
+        return "unknown exit code"
+    return EXIT_CODE_MEANINGS.get(member, member.name.lower().replace("_", " "))
+
+
+def error_name(code: int) -> str:
+    """The ``error`` field of a JSON error object: the exit code's name, e.g. ``credentials``."""
+    try:
+        return ExitCode(code).name.lower().replace("_", "-")
+    except ValueError:
+        return "internal"
+
+
+def exit_code_epilog(codes) -> str:
+    """The ``exit codes:`` section of a command's --help, from the codes it can end with."""
+    lines = ["exit codes:"]
+    for code in sorted({int(c) for c in codes}):
+        lines.append(f"  {code:<3} {exit_code_meaning(code).replace('`', '')}")
+    return "\n".join(lines)

@@ -461,8 +461,8 @@ def test_lab_api_command(tmp_path, clean_env):
 
 
 def test_lab_api_options():
+    from verifier.commands.lab_api import load_hook, parse_listen
     from verifier.errors import UsageError
-    from verifier.lab.api_cli import load_hook, parse_listen
 
     assert parse_listen("127.0.0.1:8787") == ("127.0.0.1", 8787)
     assert parse_listen("[::1]:0") == ("::1", 0)

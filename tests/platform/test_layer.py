@@ -7,7 +7,7 @@ import io
 import pytest
 from vplatform_support import one_sentence
 
-from verifier.commands.platform import TaskProgress
+from verifier.commands._common import TaskProgress
 from verifier.errors import ApiError, NotFoundError, TaskFailedError, TaskTimeoutError, UsageError
 from verifier.platform import Account, ExchangeApi, SendConnector, Task, pick_service
 from verifier.platform.client import api_errors
@@ -179,13 +179,13 @@ def test_progress_elsewhere_prints_state_changes_only():
 
 
 def test_follow_a_task_known_only_by_id_reports_state_on_timeout(capsys):
-    import argparse
+    import sys
 
-    from verifier.commands.platform import _follow
+    from verifier.platform.procedures import Waiting, follow
 
-    args = argparse.Namespace(wait_timeout=0)
+    progress = TaskProgress(sys.stderr)
     with pytest.raises(TaskTimeoutError) as info:
-        _follow(_api(["doing"]), 7, args, lambda: "account a@b.test has sendConnectorId 3 in state ok")
+        follow(_api(["doing"]), 7, Waiting(True, 0, progress), lambda: "account a@b.test has sendConnectorId 3 in state ok")
     assert str(info.value).endswith("was left running; account a@b.test has sendConnectorId 3 in state ok.")
     assert "7" in info.value.hint
     assert "task 7 (addSendConnector): doing" in capsys.readouterr().err

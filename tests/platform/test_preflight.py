@@ -18,6 +18,12 @@ from verifier.errors import ExitCode
 USER = "relayuser@relay.test"
 
 
+def _report(r):
+    """The preflight report: the JSON on success, the error object's details on failure."""
+    data = json.loads(r.out)
+    return data["details"] if r.rc else data
+
+
 def _openssl(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
@@ -129,7 +135,7 @@ def test_passing_run_json_without_credentials(smtp_server, pki, cli):
     port, rec = smtp_server()
     r = cli("connector", "test", "--host", "127.0.0.1", "--port", str(port), "--ca-file", str(pki["ca"]), "--json")
     assert r.rc == 0, r.err
-    data = json.loads(r.out)
+    data = _report(r)
     assert data["ok"] is True
     assert {"PLAIN", "LOGIN"} <= set(data["authMechanisms"])
     status = {s["step"]: s["status"] for s in data["steps"]}
@@ -145,7 +151,7 @@ def test_wrong_password(smtp_server, pki, cli, tmp_path):
     r = cli("connector", "test", "--host", "127.0.0.1", "--port", str(port), "--user", USER,
             "--password-file", str(pw), "--ca-file", str(pki["ca"]), "--json")
     assert r.rc == ExitCode.CHECK_FAILED == 13
-    data = json.loads(r.out)
+    data = _report(r)
     auth = next(s for s in data["steps"] if s["step"] == "auth")
     assert auth["status"] == "fail" and "535" in auth["detail"]
     assert "auth" in one_sentence(r.err)
@@ -169,7 +175,7 @@ def test_certificate_for_the_wrong_name(smtp_server, pki, cli):
     port, _rec = smtp_server(cert="wrong")
     r = cli("connector", "test", "--host", "127.0.0.1", "--port", str(port), "--ca-file", str(pki["ca"]), "--json")
     assert r.rc == ExitCode.CHECK_FAILED
-    step = next(s for s in json.loads(r.out)["steps"] if s["step"] == "starttls")
+    step = next(s for s in _report(r)["steps"] if s["step"] == "starttls")
     assert step["status"] == "fail"
     assert "certificate verification failed" in step["detail"]
     assert "mismatch" in step["detail"].lower()
@@ -189,7 +195,7 @@ def test_connector_id_resolves_smart_host(emulator, smtp_server, pki, cli, clean
     r = cli("connector", "test", "1", "--user", USER, "--password-env", "RELAY_PASSWORD",
             "--ca-file", str(pki["ca"]), "--json")
     assert r.rc == 0, r.err
-    data = json.loads(r.out)
+    data = _report(r)
     assert (data["host"], data["port"], data["connectorId"]) == ("localhost", port, 1)
     resolve = data["steps"][0]
     assert resolve["step"] == "resolve" and "127.0.0.1" in resolve["detail"]
@@ -237,7 +243,7 @@ def test_implicit_tls(implicit_tls_server, pki, cli, clean_env):
     r = cli("connector", "test", "--host", "127.0.0.1", "--port", str(port), "--tls", "implicit",
             "--user", USER, "--password-env", "RELAY_PASSWORD", "--ca-file", str(pki["ca"]), "--json")
     assert r.rc == 0, r.out + r.err
-    data = json.loads(r.out)
+    data = _report(r)
     status = {s["step"]: s["status"] for s in data["steps"]}
     assert status["starttls"] == "skip" and status["auth"] == "pass"
     assert "implicit TLS, certificate verified" in data["steps"][1]["detail"]
@@ -254,6 +260,6 @@ def test_implicit_tls_wrong_name(implicit_tls_server, pki, cli):
 def test_unresolvable_host(cli):
     r = cli("connector", "test", "--host", "no-such-host.invalid", "--timeout", "5", "--json")
     assert r.rc == ExitCode.CHECK_FAILED
-    steps = json.loads(r.out)["steps"]
+    steps = _report(r)["steps"]
     assert steps[0]["step"] == "resolve" and steps[0]["status"] == "fail"
     assert all(s["status"] == "skip" for s in steps[1:])

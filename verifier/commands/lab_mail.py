@@ -9,6 +9,9 @@ import time
 
 from verifier.errors import ExitCode, LabError
 
+# Each lab command can end with these; `status` also with LAB when a component is down.
+EXIT_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.LAB)
+
 
 def register(lsub) -> None:
     up = lsub.add_parser(
@@ -18,7 +21,7 @@ def register(lsub) -> None:
         "routes to the lab's documentation-range addresses, and the OVH API emulator on 127.0.0.1. "
         "A second `up` does nothing. State lives in $VERIFIER_LAB_DIR, else /var/lib/verifier-lab.",
     )
-    up.set_defaults(func=cmd_up)
+    up.set_defaults(func=cmd_up, exit_codes=EXIT_CODES)
 
     down = lsub.add_parser(
         "down",
@@ -27,7 +30,7 @@ def register(lsub) -> None:
         "the veth pair, its routes, the namespace and /etc/netns/verifier-lab. The state directory "
         "(secrets, CA, emulator state, logs) is kept.",
     )
-    down.set_defaults(func=cmd_down)
+    down.set_defaults(func=cmd_down, exit_codes=EXIT_CODES)
 
     status = lsub.add_parser(
         "status",
@@ -35,7 +38,7 @@ def register(lsub) -> None:
         description="Show each component of the mail lab up or down.",
     )
     status.add_argument("--json", action="store_true", help="print JSON")
-    status.set_defaults(func=cmd_status)
+    status.set_defaults(func=cmd_status, exit_codes=EXIT_CODES)
 
     env = lsub.add_parser(
         "env",
@@ -44,7 +47,7 @@ def register(lsub) -> None:
         "the OVH API endpoint and credentials as comments; --shell prints export lines instead.",
     )
     env.add_argument("--shell", action="store_true", help="print shell export lines for OVH_* instead")
-    env.set_defaults(func=cmd_env)
+    env.set_defaults(func=cmd_env, exit_codes=EXIT_CODES)
 
     from verifier.lab.control import FAULTS
 
@@ -57,7 +60,7 @@ def register(lsub) -> None:
     )
     fault.add_argument("name", choices=sorted(FAULTS), metavar="NAME", help=", ".join(sorted(FAULTS)))
     fault.add_argument("position", choices=("on", "off"))
-    fault.set_defaults(func=cmd_fault)
+    fault.set_defaults(func=cmd_fault, exit_codes=EXIT_CODES)
 
 
 def _lab():

@@ -9,7 +9,9 @@ import logging
 import sys
 from pathlib import Path
 
-from verifier.errors import LabError, UsageError
+from verifier.errors import ExitCode, LabError, UsageError
+
+EXIT_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.LAB)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -85,7 +87,7 @@ def register(lsub) -> None:
         metavar="N",
         help="make the next N tasks end in status error (to rehearse failures)",
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, exit_codes=EXIT_CODES)
 
 
 def run(args: argparse.Namespace) -> int:
