@@ -41,10 +41,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sentence = message[:1].upper() + message[1:]
         sys.stderr.write(f"verifier: error: {message}.\n")
         if _json_errors:
-            _print_json_error(ExitCode.USAGE, f"{sentence}.", None, None)
+            _print_json_error(ExitCode.USAGE, f"error: {message}.", None, None)
         raise SystemExit(ExitCode.USAGE)
 
 

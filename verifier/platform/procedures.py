@@ -160,27 +160,31 @@ def _describe_connectors(connectors: Iterable[SendConnector]) -> str:
 
 
 def find_connector(api: ExchangeApi, ref: str | int) -> SendConnector:
-    """The connector named by ``ref``: its id, or else its display name (exactly).
+    """The connector named by ``ref``: its id or its display name (exactly).
 
-    A number is taken as an id first; a name shared by several connectors is refused
-    with the candidates listed; an unknown one names those that exist.
+    A name shared by several connectors, or a number that is one connector's id and
+    another's name, is refused with the candidates listed; an unknown one names those
+    that exist.
     """
     text = str(ref).strip()
     if not text:
         raise UsageError("A send connector is named by its id or its display name; got an empty name.")
+    by_id = None
     if text.isdigit() and int(text) > 0:
         try:
-            return api.connector(int(text))
+            by_id = api.connector(int(text))
         except NotFoundError:
-            pass
+            by_id = None
     connectors = api.connectors()
     named = [c for c in connectors if c.display_name == text]
-    if len(named) == 1:
-        return named[0]
-    if len(named) > 1:
+    candidates = ([by_id] if by_id else []) + [c for c in named if not by_id or c.id != by_id.id]
+    if len(candidates) == 1:
+        return candidates[0]
+    if len(candidates) > 1:
+        what = "are named" if not by_id else "match, by id or by name,"
         raise UsageError(
-            f"{len(named)} send connectors are named {text!r}: {_describe_connectors(named)}; "
-            "name one by its id."
+            f"{len(candidates)} send connectors {what} {text!r}: {_describe_connectors(candidates)}; "
+            "name one by an id or a name that only it has."
         )
     what = f"id or name {text!r}" if text.isdigit() else f"name {text!r}"
     raise NotFoundError(
