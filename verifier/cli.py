@@ -76,6 +76,7 @@ def _add_exit_codes(parser: argparse.ArgumentParser) -> None:
         codes = p._defaults.get("exit_codes") or tuple(ExitCode)
         table = exit_code_epilog(codes)
         p.epilog = f"{p.epilog.rstrip()}\n\n{table}" if p.epilog else table
+        p.exit_codes_generated = True  # type: ignore[attr-defined]
         if p.formatter_class is argparse.HelpFormatter:
             p.formatter_class = _HelpFormatter
 

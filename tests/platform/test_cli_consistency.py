@@ -347,3 +347,22 @@ def test_smart_host_spelling_is_a_hidden_alias(emulator, cli):
     assert "--smarthost HOST" in help_text and "--smart-host" not in help_text
     created = _json(cli("connector", "create", "--name", "old", "--smart-host", "smtp.relay.test", "--json"))
     assert created["connector"]["smartHost"] == "smtp.relay.test"
+
+
+def test_ctrl_c_while_waiting_says_the_task_goes_on(emulator, cli, monkeypatch):
+    """Ctrl-C (raised at the first progress report) stops the wait, not the task."""
+    from verifier.commands import _common
+
+    def interrupt(self, task, elapsed):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_common.TaskProgress, "__call__", interrupt)
+        r = cli("connector", "create", "--name", "slow", "--smarthost", "smtp.relay.test", "--wait", "--json")
+    assert r.rc == 130
+    m = re.search(r"stopped waiting; task (\d+) goes on in the API\.", r.err)
+    assert m
+    obj = json.loads(r.out)
+    assert obj == {"error": "interrupted", "message": "interrupted.", "exit_code": 130}
+    # The task went on: the connector is there.
+    assert [c["displayName"] for c in _json(cli("connector", "list", "--json"))] == ["slow"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from verifier.commands import lab_api, lab_mail
-from verifier.errors import ExitCode
-
 
 def register(sub) -> None:
+    from verifier.commands import lab_api as api_cli
+    from verifier.commands import lab_mail as mail_cli
+
     lab = sub.add_parser(
         "lab",
         help="run the local lab: an OVH API emulator and real mail servers",
@@ -14,6 +14,6 @@ def register(sub) -> None:
         "so that every command can be tried without any account anywhere.",
     )
     lsub = lab.add_subparsers(dest="lab_command", metavar="LAB_COMMAND")
-    lab_api.register(lsub)
-    lab_mail.register(lsub)
-    lab.set_defaults(func=lambda args: (lab.print_help(), ExitCode.USAGE)[1], exit_codes=(ExitCode.USAGE,))
+    api_cli.register(lsub)
+    mail_cli.register(lsub)
+    lab.set_defaults(func=lambda args: (lab.print_help(), 2)[1])
