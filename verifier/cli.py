@@ -29,11 +29,6 @@ from verifier.errors import (
 )
 
 COMMAND_MODULES = ("analyze", "platform", "lab", "probe")
-# Commands about verifier itself, listed after the others in --help.
-TOOL_MODULES = ("completion",)
-
-INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
-_json_errors = False  # set by main() when --json is on the command line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +40,13 @@ class _Parser(argparse.ArgumentParser):
         if _json_errors:
             _print_json_error(ExitCode.USAGE, f"error: {message}.", None, None)
         raise SystemExit(ExitCode.USAGE)
+
+
+# Commands about verifier itself, listed after the others in --help.
+TOOL_MODULES = ("completion",)
+
+INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
+_json_errors = False  # set by main() when --json is on the command line
 
 
 class _HelpFormatter(argparse.HelpFormatter):
