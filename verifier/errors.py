@@ -119,7 +119,9 @@ EXIT_CODE_MEANINGS: dict[int, str] = {
     ExitCode.LAB: "the lab cannot run here (not root, a package missing, a daemon failed to start)",
     ExitCode.NOT_DELIVERED: "probe: the message never arrived, or bounced",
     ExitCode.CONFIG: "a configuration or profile file is invalid",
-    ExitCode.CHECK_FAILED: "a check failed: a `connector test` step, or `probe` sent nothing because the connector is not ready",
+    ExitCode.CHECK_FAILED: "a preflight check (`connector test`) failed",
+    # MAILBOX_BUSY, added with the probe's mailbox sharing:
+    14: "probe: the IMAP server refused a connection because its per-user connection limit is reached (the server's own reason is shown)",
 }
 
 
