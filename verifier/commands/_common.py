@@ -21,8 +21,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from verifier.errors import ExitCode, InputError, NotFoundError, UsageError
+
+# Only light modules here: the parser is built for every command, analyze included;
+# python-ovh is imported when an API command runs.
 from verifier.platform.models import AUTH_MECHANISMS
-from verifier.platform.procedures import DEFAULT_WAIT, Waiting
+from verifier.platform.models import DEFAULT_TASK_WAIT as DEFAULT_WAIT
 
 PASSWORD_FILE_LIMIT = 4096  # bytes of the first line; a password is far shorter
 
@@ -255,8 +258,10 @@ def with_api(fn: Callable[[argparse.Namespace, Any], int]) -> Callable[[argparse
 
 
 @contextmanager
-def waiting(args: argparse.Namespace) -> Iterator[Waiting]:
-    """The ``--wait`` options as a :class:`Waiting`, with a progress line on stderr."""
+def waiting(args: argparse.Namespace) -> Iterator[Any]:
+    """The ``--wait`` options as a ``procedures.Waiting``, with a progress line on stderr."""
+    from verifier.platform.procedures import Waiting
+
     progress = TaskProgress()
     try:
         yield Waiting(wait=bool(getattr(args, "wait", False)), timeout=args.wait_timeout, progress=progress)

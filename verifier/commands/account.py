@@ -20,7 +20,6 @@ from verifier.commands._common import (
     with_api,
 )
 from verifier.errors import ExitCode, NotFoundError
-from verifier.platform import procedures as proc
 
 ACCOUNT_HEADERS = ("ADDRESS", "STATE", "CONNECTOR", "CONNECTOR NAME", "SENDS THROUGH", "TASK")
 
@@ -83,6 +82,8 @@ def cmd_show(args, api) -> int:
 
 
 def _set(args, ref) -> int:
+    from verifier.platform import procedures as proc
+
     api = make_api(args)
     with waiting(args) as wait:
         result = explained(api, lambda: proc.set_account_connector(api, args.address, ref, wait))

@@ -31,7 +31,6 @@ from verifier.commands._common import (
     with_api,
 )
 from verifier.errors import CheckFailedError, ExitCode, InputError, UsageError
-from verifier.platform import procedures as proc
 
 CONNECTOR_HEADERS = ("ID", "NAME", "SMARTHOST", "PORT", "TLS", "AUTH", "MAX MB", "STATE")
 
@@ -96,6 +95,8 @@ def cmd_list(args, api) -> int:
 
 @with_api
 def cmd_show(args, api) -> int:
+    from verifier.platform import procedures as proc
+
     c = proc.find_connector(api, args.connector)
     if args.json:
         print_json(c.to_dict())
@@ -105,6 +106,8 @@ def cmd_show(args, api) -> int:
 
 
 def cmd_create(args) -> int:
+    from verifier.platform import procedures as proc
+
     if not args.smart_host:
         raise UsageError("Give the smarthost's name with --smarthost HOST.")
     if args.auth_mechanism in ("basicAuth", "basicAuthRequireTLS") and not args.user:
@@ -145,6 +148,8 @@ def cmd_create(args) -> int:
 
 
 def cmd_update(args) -> int:
+    from verifier.platform import procedures as proc
+
     fields: dict[str, Any] = {}
     if args.name is not None:
         fields["displayName"] = args.name
@@ -176,6 +181,8 @@ def cmd_update(args) -> int:
 
 @with_api
 def cmd_delete(args, api) -> int:
+    from verifier.platform import procedures as proc
+
     with waiting(args) as wait:
         result = proc.delete_connector(api, args.connector, wait)
     conn, task = result.connector, result.task
@@ -190,6 +197,8 @@ def cmd_delete(args, api) -> int:
 
 
 def cmd_change_auth(args) -> int:
+    from verifier.platform import procedures as proc
+
     password = None
     if args.user or args.password_file or args.password_env:
         password = read_password(
@@ -219,6 +228,7 @@ def cmd_change_auth(args) -> int:
 
 
 def cmd_test(args) -> int:
+    from verifier.platform import procedures as proc
     from verifier.platform.preflight import smtp_preflight
 
     host, port, cid = args.host, args.port, None

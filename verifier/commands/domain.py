@@ -16,7 +16,6 @@ from verifier.commands._common import (
     with_api,
 )
 from verifier.errors import ExitCode, UsageError
-from verifier.platform import procedures as proc
 
 DOMAIN_HEADERS = ("DOMAIN", "STATE", "DEFAULT CONNECTOR", "CONNECTOR NAME", "TASK")
 
@@ -67,6 +66,8 @@ def cmd_show(args, api) -> int:
 
 
 def cmd_set_default(args) -> int:
+    from verifier.platform import procedures as proc
+
     reset_words = (None, "0")
     if args.reset and args.connector not in reset_words:
         raise UsageError("Give either a connector or --reset, not both.")

@@ -12,13 +12,14 @@ from verifier.commands._common import (
     table,
 )
 from verifier.errors import ExitCode, VerifierError
-from verifier.platform import ExchangeApi
-from verifier.platform import procedures as proc
 
 SERVICE_HEADERS = ("ORGANIZATION", "SERVICE", "DISPLAY NAME", "OFFER", "HOSTNAME", "STATE")
 
 
 def cmd_list(args) -> int:
+    from verifier.platform import procedures as proc
+    from verifier.platform.api import ExchangeApi
+
     client = make_client(args)
     entries = proc.visible_services(client)
     rows, objects = [], []

@@ -11,29 +11,44 @@ A typed, synchronous layer over python-ovh (``ovh``). Async callers wrap calls i
     api.wait_task(task)
 """
 
-from verifier.platform.api import (
-    AttachResult,
-    ExchangeApi,
-    list_organizations,
-    list_services,
-    pick_service,
-)
-from verifier.platform.client import (
-    ClientSettings,
-    Endpoint,
-    make_client,
-    map_exception,
-    resolve_endpoint,
-)
-from verifier.platform.models import (
-    AUTH_MECHANISMS,
-    Account,
-    Domain,
-    ExchangeService,
-    SendConnector,
-    SpamAndVirusConfiguration,
-    Task,
-)
+# Names are loaded on first use (PEP 562), so that importing a light module such as
+# ``verifier.platform.models`` (the command line does, to build its parser) does not
+# import python-ovh and requests.
+_EXPORTS = {
+    "AttachResult": "api",
+    "ExchangeApi": "api",
+    "list_organizations": "api",
+    "list_services": "api",
+    "pick_service": "api",
+    "ClientSettings": "client",
+    "Endpoint": "client",
+    "make_client": "client",
+    "map_exception": "client",
+    "resolve_endpoint": "client",
+    "AUTH_MECHANISMS": "models",
+    "Account": "models",
+    "Domain": "models",
+    "ExchangeService": "models",
+    "SendConnector": "models",
+    "SpamAndVirusConfiguration": "models",
+    "Task": "models",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'verifier.platform' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"verifier.platform.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "AUTH_MECHANISMS",

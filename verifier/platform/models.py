@@ -22,6 +22,7 @@ OBJECT_STATES = (
     "suspending",
 )
 TASK_STATUSES = ("cancelled", "doing", "done", "error", "todo")
+DEFAULT_TASK_WAIT = 600.0  # seconds a command follows a task by default (--wait-timeout)
 TASK_FINAL_OK = frozenset({"done"})
 TASK_FINAL_FAILED = frozenset({"error", "cancelled"})
 

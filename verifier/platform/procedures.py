@@ -29,9 +29,16 @@ from verifier.platform.api import (
     list_organizations,
     list_services,
 )
-from verifier.platform.models import AUTH_MECHANISMS, Account, Domain, SendConnector, Task
+from verifier.platform.models import (
+    AUTH_MECHANISMS,
+    DEFAULT_TASK_WAIT,
+    Account,
+    Domain,
+    SendConnector,
+    Task,
+)
 
-DEFAULT_WAIT = 600.0
+DEFAULT_WAIT = DEFAULT_TASK_WAIT
 
 
 class WaitInterrupted(KeyboardInterrupt):
