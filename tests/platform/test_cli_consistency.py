@@ -366,3 +366,12 @@ def test_ctrl_c_while_waiting_says_the_task_goes_on(emulator, cli, monkeypatch):
     assert obj == {"error": "interrupted", "message": "interrupted.", "exit_code": 130}
     # The task went on: the connector is there.
     assert [c["displayName"] for c in _json(cli("connector", "list", "--json"))] == ["slow"]
+
+
+def test_messages_keep_the_display_name_as_written(emulator, cli):
+    r = _ok(cli("connector", "create", "--name", "Lab Relay EU", "--smarthost", "smtp.relay.test", "--wait"))
+    assert "Send connector 1 ('Lab Relay EU') created" in r.out
+    r = _ok(cli("connector", "update", "Lab Relay EU", "--port", "2525"))
+    assert "Send connector 1 ('Lab Relay EU') updated (port)" in r.out
+    r = _ok(cli("connector", "delete", "Lab Relay EU"))
+    assert "Deletion of send connector 1 ('Lab Relay EU') requested as task" in r.out

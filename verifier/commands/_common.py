@@ -303,9 +303,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def connector_label(conn) -> str:
+def connector_label(conn, *, capital: bool = False) -> str:
     """``send connector 3 ('lab relay')``: how every message names a connector."""
-    return f"send connector {conn.id} ({conn.display_name!r})"
+    return f"{'Send' if capital else 'send'} connector {conn.id} ({conn.display_name!r})"
 
 
 def route_label(connector_id: int | None, conn=None) -> str:

@@ -137,10 +137,10 @@ def cmd_create(args) -> int:
         say(args, f"Creation of send connector {args.name!r} requested as task {task.id} ({task.status}); "
             "it is not listed yet.")
     elif result.waited:
-        say(args, f"{connector_label(conn).capitalize()} created (task {task.id} {task.status}); "
+        say(args, f"{connector_label(conn, capital=True)} created (task {task.id} {task.status}); "
             f"state {conn.state}.")
     else:
-        say(args, f"{connector_label(conn).capitalize()} requested as task {task.id} ({task.status}); "
+        say(args, f"{connector_label(conn, capital=True)} requested as task {task.id} ({task.status}); "
             f"state {conn.state}. Use --wait to follow it.")
     if not args.json and conn is not None and result.waited:
         print("\n".join(connector_text(conn)))
@@ -173,7 +173,7 @@ def cmd_update(args) -> int:
     conn, task = result.connector, result.task
     if args.json:
         print_json({"connector": conn.to_dict(), "task": task.to_dict() if task else None})
-    say(args, f"{connector_label(conn).capitalize()} updated ({', '.join(result.fields)}); state {conn.state}.")
+    say(args, f"{connector_label(conn, capital=True)} updated ({', '.join(result.fields)}); state {conn.state}.")
     if not args.json:
         print("\n".join(connector_text(conn)))
     return ExitCode.OK
@@ -189,7 +189,7 @@ def cmd_delete(args, api) -> int:
     if args.json:
         print_json({"task": task.to_dict(), "deleted": result.waited, "connector": conn.to_dict()})
     if result.waited:
-        say(args, f"{connector_label(conn).capitalize()} deleted (task {task.id} {task.status}).")
+        say(args, f"{connector_label(conn, capital=True)} deleted (task {task.id} {task.status}).")
     else:
         say(args, f"Deletion of {connector_label(conn)} requested as task {task.id} ({task.status}). "
             "Use --wait to follow it.")
