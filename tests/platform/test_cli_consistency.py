@@ -267,6 +267,13 @@ def test_unknown_organisation_or_service_names_those_that_exist(two_orgs, cli):
     line = one_sentence(r.err)
     assert "'nope'" in line and f"{SECOND_ORG}, {SECOND_SERVICE}" in line
 
+    # Only the organisation given: the same, before any service is chosen.
+    r = cli("domain", "list", "--organization", "private-nope-2", "--json")
+    assert r.rc == ExitCode.API
+    obj = json.loads(r.out)
+    assert "'private-nope-2'" in obj["message"] and ", ".join(sorted([ORG, SECOND_ORG])) in obj["message"]
+    assert "verifier service list" in obj["hint"]
+
     # A 404 about the object itself stays as it was.
     r = cli("account", "show", "nobody@mydomain.test", "--organization", ORG, "--service", SERVICE)
     assert r.rc == ExitCode.API and "nobody@mydomain.test" in one_sentence(r.err)

@@ -77,10 +77,21 @@ def pick_service(
         else:
             raise UsageError(
                 f"These credentials see {len(orgs)} Exchange organisations ({', '.join(sorted(orgs))}); "
-                "choose one with --organization or VERIFIER_OVH_ORGANIZATION."
+                "choose one with --organization or VERIFIER_OVH_ORGANIZATION.",
+                hint="`verifier service list` shows every organisation and service",
             )
     if not service:
-        services = list_services(client, organization)
+        try:
+            services = list_services(client, organization)
+        except NotFoundError:
+            orgs = sorted(list_organizations(client))
+            if organization in orgs:
+                raise
+            raise NotFoundError(
+                f"These credentials see no Exchange organisation {organization!r}; "
+                f"they see: {', '.join(orgs) or 'none'}.",
+                hint="`verifier service list` shows every organisation and service",
+            ) from None
         if len(services) == 1:
             service = services[0]
         elif not services:
@@ -88,7 +99,8 @@ def pick_service(
         else:
             raise UsageError(
                 f"Organisation {organization} has {len(services)} services ({', '.join(sorted(services))}); "
-                "choose one with --service or VERIFIER_OVH_SERVICE."
+                "choose one with --service or VERIFIER_OVH_SERVICE.",
+                hint="`verifier service list` shows every organisation and service",
             )
     return organization, service
 
