@@ -27,7 +27,16 @@ def test_readme_command_table_matches_the_parser() -> None:
             continue
         for group, actions in re.findall(r"`verifier ([a-z-]+)(?: ([a-z][a-z/-]*))?", command):
             assert (group,) in known, group
+            checked += 1
             for action in filter(None, actions.split("/")):
                 assert (group, action) in known, (group, action)
                 checked += 1
-    assert checked >= 20
+    assert checked >= 8
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = {path[0] for path, _p in walk_parsers(build_parser()) if len(path) == 1}
+    assert {"connector", "account", "domain", "service", "completion", "lab"} <= commands
+    for name in commands:
+        assert f"`verifier {name}" in readme, name
