@@ -30,7 +30,6 @@ import hmac
 import json
 import logging
 import os
-import re
 import secrets
 import threading
 import time
@@ -43,6 +42,7 @@ from aiohttp import web
 
 from verifier.errors import LabError
 from verifier.lab.api import schema
+from verifier.lab.api.matching import MAX_JSON_DEPTH, glob_match, json_depth_exceeds
 from verifier.lab.api.state import StateStore, now_iso
 from verifier.lab.routes import Route, RouteHook
 
@@ -98,10 +98,10 @@ class DemoCredentials:
 
 
 def _rule_matches(rule: dict[str, str], method: str, path: str) -> bool:
+    """An access rule: the method, and a path where ``*`` matches any run (``/`` included)."""
     if rule.get("method") != method:
         return False
-    pattern = "^" + re.escape(rule.get("path", "")).replace(r"\*", ".*") + "$"
-    return re.match(pattern, path) is not None
+    return glob_match(str(rule.get("path", "")), path, many="*")
 
 
 class ApiEmulator:
@@ -377,10 +377,7 @@ class ApiEmulator:
             self._authenticate(request, text, sub)
             body: Any = None
             if text:
-                try:
-                    body = json.loads(text)
-                except ValueError:
-                    raise _bad("Invalid JSON received") from None
+                body = self._parse_json(text)
             result = self._dispatch(request.method, sub, request.query, body)
             log.info("%s %s -> 200", request.method, sub)
             return self._reply(200, result, query_id)
@@ -390,6 +387,15 @@ class ApiEmulator:
         except Exception:  # a bug in the emulator: an honest 500, traceback in the log
             log.exception("internal error on %s %s", request.method, path)
             return self._reply(500, {"message": "Internal server error"}, query_id)
+
+    @staticmethod
+    def _parse_json(text: str) -> Any:
+        if json_depth_exceeds(text, MAX_JSON_DEPTH):
+            raise _bad(f"Invalid JSON received: nested deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            raise _bad("Invalid JSON received") from None
 
     @staticmethod
     def _reply(status: int, payload: Any, query_id: str) -> web.Response:
@@ -585,6 +591,14 @@ class ApiEmulator:
         for name in ("displayName", "smartHost"):
             if name in body and not str(body[name]).strip():
                 raise _bad(f"[{name}] Property is mandatory")
+        try:
+            if isinstance(body.get("smartHost"), str):
+                schema.check_smart_host(body["smartHost"])
+            for name, limit in (("user", schema.MAX_USER), ("password", schema.MAX_PASSWORD)):
+                if isinstance(body.get(name), str):
+                    schema.check_credential(name, body[name], limit)
+        except schema.SchemaError as exc:
+            raise _bad(str(exc)) from None
 
     def _create_connector(self, key: tuple[str, str], svc: dict[str, Any], body: Any) -> dict[str, Any]:
         body = self._validate(body, schema.SEND_CONNECTOR_CREATE)
@@ -660,6 +674,7 @@ class ApiEmulator:
 
     def _change_auth(self, key: tuple[str, str], svc: dict[str, Any], conn: dict[str, Any], body: Any) -> dict[str, Any]:
         body = self._validate(body, schema.CHANGE_AUTHENTICATION)
+        self._check_sizes(body)
         self._require_idle(conn, "send connector")
         mech = body.get("smartHostAuthMechanism") or conn["smartHostAuthMechanism"]
         user = body.get("user") or conn.get("_user")
@@ -716,8 +731,8 @@ class ApiEmulator:
 
     @staticmethod
     def _like(pattern: str, value: str) -> bool:
-        regex = "^" + re.escape(pattern).replace("%", ".*").replace("_", ".") + "$"
-        return re.match(regex, value or "", re.IGNORECASE) is not None
+        """SQL LIKE, as the API's filters: ``%`` any run, ``_`` one character, any case."""
+        return glob_match(pattern, value or "", many="%", one="_", fold=True)
 
     def _filter_accounts(self, svc: dict[str, Any], query: Any) -> list[str]:
         out = []
