@@ -41,6 +41,7 @@ from typing import Any
 from aiohttp import web
 
 from verifier.errors import LabError
+from verifier.lab.api import credentials as ckflow
 from verifier.lab.api import schema
 from verifier.lab.api.matching import MAX_JSON_DEPTH, glob_match, json_depth_exceeds
 from verifier.lab.api.state import StateStore, now_iso
@@ -365,6 +366,8 @@ class ApiEmulator:
         try:
             if path == "/auth/oauth2/token" and request.method == "POST":
                 return self._oauth2_token(request, text)
+            if path in ("/auth", "/auth/"):
+                return self._validation_page(request, text)
             if not path.startswith("/1.0/"):
                 raise _not_found("Got an invalid (or empty) URL")
             sub = path[len("/1.0") :]
@@ -374,11 +377,19 @@ class ApiEmulator:
                 with self._lock:
                     offset = self._auth_time_offset
                 return self._reply(200, int(time.time()) + offset, query_id)
-            self._authenticate(request, text, sub)
+            if sub == "/auth/credential":
+                self._allow(request.method, "POST")
+                result = self._credential_request(request, text)
+                return self._reply(200, result, query_id)
+            consumer_key = self._authenticate(request, text, sub)
             body: Any = None
             if text:
                 body = self._parse_json(text)
-            result = self._dispatch(request.method, sub, request.query, body)
+            if sub == "/auth/currentCredential":
+                self._allow(request.method, "GET")
+                result = self._current_credential(consumer_key)
+            else:
+                result = self._dispatch(request.method, sub, request.query, body)
             log.info("%s %s -> 200", request.method, sub)
             return self._reply(200, result, query_id)
         except ApiFailure as failure:
@@ -438,7 +449,8 @@ class ApiEmulator:
             headers=headers,
         )
 
-    def _authenticate(self, request: web.Request, text: str, sub: str) -> None:
+    def _authenticate(self, request: web.Request, text: str, sub: str) -> str | None:
+        """Check the call's credentials and rules; returns the consumer key (None for OAuth2)."""
         creds = self.data["credentials"]
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
@@ -446,7 +458,7 @@ class ApiEmulator:
             expiry = self.data["tokens"].get(token)
             if expiry is None or expiry < time.time():
                 raise ApiFailure(401, "The access token is invalid or expired")
-            return
+            return None
         ak = request.headers.get("X-Ovh-Application")
         if not ak:
             raise ApiFailure(401, "You must login first")
@@ -460,6 +472,8 @@ class ApiEmulator:
         consumer = creds["consumers"].get(ck)
         if consumer is None or consumer.get("applicationKey") != ak:
             raise ApiFailure(403, "This credential does not exist", "INVALID_CREDENTIAL")
+        if not ckflow.is_valid(consumer):
+            raise ApiFailure(403, "This credential is not valid", "INVALID_CREDENTIAL")
         try:
             stamp = int(ts)
         except ValueError:
@@ -475,6 +489,60 @@ class ApiEmulator:
             raise ApiFailure(400, "Invalid signature", "INVALID_SIGNATURE")
         if not any(_rule_matches(rule, request.method, sub) for rule in consumer.get("rules", [])):
             raise ApiFailure(403, "This call has not been granted", "NOT_GRANTED_CALL")
+        return ck
+
+    # --- consumer keys -------------------------------------------------------------
+
+    def _credential_request(self, request: web.Request, text: str) -> dict[str, Any]:
+        """``POST /auth/credential``: unsigned, only a valid application key."""
+        creds = self.data["credentials"]
+        ak = request.headers.get("X-Ovh-Application") or ""
+        if not ak or not hmac.compare_digest(ak, creds["applicationKey"]):
+            raise ApiFailure(403, "This application key is invalid", "INVALID_KEY")
+        body = self._parse_json(text) if text else None
+        try:
+            rules, redirection = ckflow.check_request(body)
+        except ckflow.CredentialRequestError as exc:
+            raise _bad(str(exc)) from None
+        ck, token = ckflow.new_request(creds, ak, rules, redirection)
+        self._save()
+        log.info("consumer key requested with %d rule(s); pending validation", len(rules))
+        return {
+            "consumerKey": ck,
+            "state": ckflow.PENDING,
+            "validationUrl": f"{request.scheme}://{request.host}/auth/?credentialToken={token}",
+        }
+
+    def _validation_page(self, request: web.Request, text: str) -> web.Response:
+        """The validation URL: GET shows the rules, POST validates (``decision=refuse`` refuses)."""
+        from urllib.parse import parse_qs
+
+        token = request.query.get("credentialToken", "")
+        found = ckflow.find_by_token(self.data["credentials"], token)
+        headers = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; form-action 'self'",
+                   "X-Frame-Options": "DENY"}
+        if found is None:
+            return web.Response(status=404, text="Unknown or already answered credential request.\n",
+                                content_type="text/plain", headers=headers)
+        _ck, consumer = found
+        if request.method == "GET":
+            return web.Response(text=ckflow.validation_page(consumer, token), content_type="text/html",
+                                headers=headers)
+        if request.method != "POST":
+            raise ApiFailure(405, f"Method {request.method} not allowed here")
+        decision = (parse_qs(text).get("decision") or ["validate"])[0]
+        ckflow.decide(consumer, accept=decision != "refuse")
+        self._save()
+        log.info("consumer key %s", consumer["state"])
+        return web.Response(text=f"Credential {consumer['state']}.\n", content_type="text/plain", headers=headers)
+
+    def _current_credential(self, consumer_key: str | None) -> dict[str, Any]:
+        if consumer_key is None:
+            raise _not_found("OAuth2 access tokens have no consumer key to describe")
+        creds = self.data["credentials"]
+        out = ckflow.describe(creds, creds["consumers"][consumer_key])
+        self._save()
+        return out
 
     # --- routing -----------------------------------------------------------------
 
