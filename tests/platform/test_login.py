@@ -19,7 +19,7 @@ import ovh.exceptions as ovhx
 import pytest
 import requests
 from test_emulator import BASE, client_for, create_connector
-from vplatform_support import DOMAIN, CONTACT, run_cli
+from vplatform_support import CONTACT, DOMAIN, run_cli
 
 from verifier.platform.credentials import READ_RULES, WRITE_RULES, access_rules, render_config
 
