@@ -37,6 +37,7 @@ from typing import Any
 from verifier.errors import LabError
 from verifier.lab import configs, system
 from verifier.lab import topology as t
+from verifier.lab.api.state import StateStore
 from verifier.lab.clients import LabIMAP4_SSL, tls_context
 from verifier.lab.layout import Layout
 from verifier.lab.profile import ovh_conf
@@ -632,6 +633,26 @@ class Lab:
         if not state.get("pids") or not system.netns_exists():
             raise LabError("The lab is not up; run `verifier lab up` first.")
         return state
+
+    def restart_api(self, edit: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Stop the OVH API emulator, let ``edit`` change its saved state, and start it again.
+
+        The state is edited while no emulator holds it, so a test can plant what the API
+        itself would refuse (a connector with a hostile smartHost, say). The emulator
+        comes back on a new port; ``lab.json`` and the lab's ovh.conf follow it.
+        """
+        state = self._require_up()
+        pid = (state.get("pids") or {}).get("api")
+        if pid:
+            system.signal_pids([pid], signal.SIGTERM)
+            if system.wait_gone([pid], 30):
+                raise LabError(f"The OVH API emulator (pid {pid}) did not stop.")
+        if edit is not None:
+            store = StateStore(self.layout.api)
+            data, _seeded = store.load_or_seed()
+            edit(data)
+            store.save(data)
+        self._start_api(state)
 
     def set_fault(self, name: str, on: bool) -> bool:
         """Switch a fault on or off; False if it already was in that position."""

@@ -18,8 +18,10 @@ by MX. Files are replaced atomically, so Postfix never reads half a table.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import re
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,25 +36,111 @@ log = logging.getLogger("verifier.lab.routing")
 TABLES = ("sender_relay", "sasl_passwd", "tls_policy")
 
 
-def _nexthop(route: Route) -> str:
-    return f"[{route.smart_host.strip().lower().rstrip('.')}]:{route.port}"
+# What a Postfix lookup table can hold safely. A table line is "key whitespace value",
+# so a key or value with whitespace, a control character or a newline would write
+# extra entries (another sender's route) or break the whole table.
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
+MAX_HOSTNAME = 253
+MAX_CREDENTIAL = 256
+
+
+class RefusedRoute(ValueError):
+    """A route the tables cannot hold; the message names the field, never its value."""
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7F or 0x80 <= ord(c) < 0xA0 for c in text)
+
+
+def clean_hostname(value: str) -> str | None:
+    """``value`` as a next-hop host (lower case, no final dot), or None if it is not one.
+
+    A DNS name of letters, digits and hyphens (labels of 1 to 63, 253 in all), or an
+    IPv4 or IPv6 address. Nothing else: no whitespace, no brackets, no port.
+    """
+    if not isinstance(value, str) or not value or len(value) > MAX_HOSTNAME + 1 or "%" in value:
+        return None  # "%": an IPv6 scope would carry any text into the table
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        return address.compressed  # Postfix writes an address next hop as [192.0.2.1] or [2001:db8::1]
+    name = value[:-1] if value.endswith(".") else value
+    if not name or len(name) > MAX_HOSTNAME or not name.isascii():
+        return None
+    if not all(_LABEL.fullmatch(label) for label in name.split(".")):
+        return None
+    return name.lower()
+
+
+def clean_address(value: str) -> str | None:
+    """A sender address fit to be a table key (lower case), or None."""
+    if not isinstance(value, str):
+        return None
+    local, at, domain = value.strip().lower().rpartition("@")
+    if not at or not _LOCAL_PART.fullmatch(local) or clean_hostname(domain) != domain:
+        return None
+    return f"{local}@{domain}"
+
+
+def check_route(route: Route) -> tuple[str, str, str | None]:
+    """(address, next hop, ``user:password`` or None) for one route; raises RefusedRoute."""
+    address = clean_address(route.address)
+    if address is None:
+        raise RefusedRoute("the sender address is not a plain address")
+    host = clean_hostname(route.smart_host)
+    if host is None:
+        raise RefusedRoute("smartHost is not a host name or IP address")
+    port = route.port
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise RefusedRoute("the port is not between 1 and 65535")
+    credentials = None
+    if route.auth_mechanism != "none" and route.user and route.password is not None:
+        user, password = route.user, route.password
+        if (
+            not isinstance(user, str)
+            or len(user) > MAX_CREDENTIAL
+            or _has_control(user)
+            or any(c.isspace() or c == ":" for c in user)
+        ):
+            raise RefusedRoute("the user name cannot be written to a Postfix table")
+        if (
+            not isinstance(password, str)
+            or not password
+            or len(password) > MAX_CREDENTIAL
+            or _has_control(password)
+            or password != password.strip()
+        ):
+            raise RefusedRoute("the password cannot be written to a Postfix table")
+        credentials = f"{user}:{password}"
+    return address, f"[{host}]:{port}", credentials
 
 
 def render_tables(routes: Iterable[Route]) -> dict[str, str]:
-    """Table name -> text, for the given routes (the platform's own sender_login is not here)."""
+    """Table name -> text, for the given routes (the platform's own sender_login is not here).
+
+    A route that a table cannot hold safely is refused on its own: it is logged (the
+    connector and the field, never the value) and its sender gets no entry, so it leaves
+    by the default route; every other route is written as usual.
+    """
     relay: dict[str, str] = {}
     sasl: dict[str, str] = {}
     policy: dict[str, str] = {}
-    for route in sorted(routes, key=lambda r: r.address):
-        address = route.address.strip().lower()
-        if not address or any(c.isspace() for c in address):
+    for route in sorted(routes, key=lambda r: str(r.address)):
+        try:
+            address, hop, credentials = check_route(route)
+        except RefusedRoute as exc:
+            log.warning(
+                "route refused: send connector %s for one sender: %s; that sender takes the default route",
+                route.connector_id,
+                exc,
+            )
             continue
-        hop = _nexthop(route)
         relay[address] = hop
-        if route.auth_mechanism != "none" and route.user and route.password is not None:
-            if any(c in route.user for c in " \t\r\n:") or any(c in route.password for c in "\r\n"):
-                raise LabError(f"The credentials of send connector {route.connector_id} cannot be written to a Postfix table.")
-            sasl[address] = f"{route.user}:{route.password}"
+        if credentials is not None:
+            sasl[address] = credentials
         # Two connectors may share a host: the strictest requirement wins.
         level = "secure match=hostname" if route.require_tls else "may"
         if policy.get(hop) != "secure match=hostname":

@@ -313,3 +313,62 @@ def validate(
         if prop.required and body.get(name) in (None, ""):
             raise SchemaError(f"[{name}] Property is mandatory")
     return body
+
+
+# --- values the API checks beyond their type ------------------------------------
+
+MAX_HOSTNAME = 253  # a DNS name, without its final dot (RFC 1035 section 2.3.4 less the length octets)
+MAX_LABEL = 63
+MAX_USER = 256  # the emulator's own limit: the published schema gives none
+MAX_PASSWORD = 256  # the same
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+def has_control(text: str) -> bool:
+    """True if ``text`` holds a C0 or C1 control character or DEL (newline and tab included)."""
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+def is_hostname(value: str) -> bool:
+    """A DNS name (letters, digits, hyphens; labels of 1 to 63; 253 in all; one final dot allowed)."""
+    name = value[:-1] if value.endswith(".") else value
+    if not name or len(name) > MAX_HOSTNAME:
+        return False
+    for label in name.split("."):
+        if not 1 <= len(label) <= MAX_LABEL or not _LABEL_CHARS.issuperset(label):
+            return False
+        if label.startswith("-") or label.endswith("-"):
+            return False
+    return True
+
+
+def is_ip_address(value: str) -> bool:
+    import ipaddress
+
+    if "%" in value:  # an IPv6 zone is no address a relay can be reached at from the platform
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def check_smart_host(value: str) -> None:
+    """Raise SchemaError unless ``value`` is a host name or an IP address (the value is not echoed)."""
+    if len(value) > MAX_HOSTNAME + 1 or not (is_ip_address(value) or is_hostname(value)):
+        raise SchemaError(
+            "[smartHost] Given data is not a valid host name or IP address (letters, digits, "
+            f"hyphens and dots, labels of at most {MAX_LABEL} characters and {MAX_HOSTNAME} in all, "
+            "no whitespace or control characters)"
+        )
+
+
+def check_credential(name: str, value: str, limit: int) -> None:
+    """Raise SchemaError for a user or password with control characters or over ``limit`` (not echoed)."""
+    if has_control(value):
+        raise SchemaError(f"[{name}] Given data contains control characters")
+    if len(value) > limit:
+        raise SchemaError(f"[{name}] Given data is longer than {limit} characters")
+    if name == "user" and value != value.strip():
+        raise SchemaError(f"[{name}] Given data starts or ends with whitespace")

@@ -23,14 +23,10 @@ background thread (``start_in_thread()`` / ``stop_thread()``).
 from __future__ import annotations
 
 import asyncio
-import base64
 import fcntl
-import hashlib
-import hmac
 import json
 import logging
 import os
-import re
 import secrets
 import threading
 import time
@@ -43,46 +39,23 @@ from aiohttp import web
 
 from verifier.errors import LabError
 from verifier.lab.api import schema
+from verifier.lab.api.errors import ApiFailure
+from verifier.lab.api.errors import bad as _bad
+from verifier.lab.api.errors import not_found as _not_found
+from verifier.lab.api.handlers.accounts import AccountHandlers
+from verifier.lab.api.handlers.auth import CredentialHandlers
+from verifier.lab.api.handlers.connectors import ConnectorHandlers
+from verifier.lab.api.handlers.domains import DomainHandlers
+from verifier.lab.api.handlers.tasks import TaskHandlers
+from verifier.lab.api.matching import MAX_JSON_DEPTH, json_depth_exceeds
+from verifier.lab.api.scheduler import TaskScheduler
+from verifier.lab.api.signature import MAX_SKEW_SECONDS, SignatureChecks, _rule_matches
 from verifier.lab.api.state import StateStore, now_iso
 from verifier.lab.routes import Route, RouteHook
 
 log = logging.getLogger("verifier.lab.api")
 
-MAX_SKEW_SECONDS = 180
-TOKEN_LIFETIME = 3600
-
-
-class ApiFailure(Exception):
-    """An error answer: HTTP status and JSON body."""
-
-    def __init__(self, status: int, message: str, error_code: str | None = None, cls: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.error_code = error_code
-        self.cls = cls
-
-    def body(self) -> dict[str, Any]:
-        reasons = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict"}
-        out: dict[str, Any] = {"message": self.message}
-        if self.error_code:
-            out["errorCode"] = self.error_code
-            out["httpCode"] = f"{self.status} {reasons.get(self.status, '')}".strip()
-        elif self.cls:
-            out["class"] = self.cls
-        return out
-
-
-def _bad(message: str) -> ApiFailure:
-    return ApiFailure(400, message, cls="Client::BadRequest")
-
-
-def _not_found(message: str) -> ApiFailure:
-    return ApiFailure(404, message, cls="Client::NotFound")
-
-
-def _conflict(message: str) -> ApiFailure:
-    return ApiFailure(409, message, cls="Client::Conflict")
+__all__ = ["MAX_SKEW_SECONDS", "ApiEmulator", "ApiFailure", "DemoCredentials", "_rule_matches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +70,22 @@ class DemoCredentials:
     read_only_consumer_key: str = field(repr=False)
 
 
-def _rule_matches(rule: dict[str, str], method: str, path: str) -> bool:
-    if rule.get("method") != method:
-        return False
-    pattern = "^" + re.escape(rule.get("path", "")).replace(r"\*", ".*") + "$"
-    return re.match(pattern, path) is not None
+class ApiEmulator(
+    TaskScheduler,
+    SignatureChecks,
+    CredentialHandlers,
+    ConnectorHandlers,
+    AccountHandlers,
+    DomainHandlers,
+    TaskHandlers,
+):
+    """The emulator: state, server life cycle, dispatch and the route hook.
 
-
-class ApiEmulator:
-    """The emulator: state, task runner, route hook and the aiohttp application."""
+    The rest comes from one mixin per concern: signature checking
+    (:mod:`~verifier.lab.api.signature`), one handler module per resource
+    (:mod:`~verifier.lab.api.handlers`), and the task scheduler
+    (:mod:`~verifier.lab.api.scheduler`).
+    """
 
     def __init__(
         self,
@@ -365,6 +345,8 @@ class ApiEmulator:
         try:
             if path == "/auth/oauth2/token" and request.method == "POST":
                 return self._oauth2_token(request, text)
+            if path in ("/auth", "/auth/"):
+                return self._validation_page(request, text)
             if not path.startswith("/1.0/"):
                 raise _not_found("Got an invalid (or empty) URL")
             sub = path[len("/1.0") :]
@@ -374,14 +356,19 @@ class ApiEmulator:
                 with self._lock:
                     offset = self._auth_time_offset
                 return self._reply(200, int(time.time()) + offset, query_id)
-            self._authenticate(request, text, sub)
+            if sub == "/auth/credential":
+                self._allow(request.method, "POST")
+                result = self._credential_request(request, text)
+                return self._reply(200, result, query_id)
+            consumer_key = self._authenticate(request, text, sub)
             body: Any = None
             if text:
-                try:
-                    body = json.loads(text)
-                except ValueError:
-                    raise _bad("Invalid JSON received") from None
-            result = self._dispatch(request.method, sub, request.query, body)
+                body = self._parse_json(text)
+            if sub == "/auth/currentCredential":
+                self._allow(request.method, "GET")
+                result = self._current_credential(consumer_key)
+            else:
+                result = self._dispatch(request.method, sub, request.query, body)
             log.info("%s %s -> 200", request.method, sub)
             return self._reply(200, result, query_id)
         except ApiFailure as failure:
@@ -392,6 +379,15 @@ class ApiEmulator:
             return self._reply(500, {"message": "Internal server error"}, query_id)
 
     @staticmethod
+    def _parse_json(text: str) -> Any:
+        if json_depth_exceeds(text, MAX_JSON_DEPTH):
+            raise _bad(f"Invalid JSON received: nested deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            raise _bad("Invalid JSON received") from None
+
+    @staticmethod
     def _reply(status: int, payload: Any, query_id: str) -> web.Response:
         return web.Response(
             status=status,
@@ -399,76 +395,6 @@ class ApiEmulator:
             content_type="application/json",
             headers={"X-OVH-QUERYID": query_id},
         )
-
-    def _oauth2_token(self, request: web.Request, text: str) -> web.Response:
-        from urllib.parse import parse_qs
-
-        form = {k: v[0] for k, v in parse_qs(text).items()}
-        cid = form.get("client_id")
-        csecret = form.get("client_secret")
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Basic "):
-            try:
-                decoded = base64.b64decode(auth[6:]).decode()
-                cid, _, csecret = decoded.partition(":")
-            except (ValueError, UnicodeDecodeError):
-                cid = csecret = None
-        creds = self.data["credentials"]
-        headers = {"Cache-Control": "no-store"}
-        if form.get("grant_type") != "client_credentials":
-            return web.json_response({"error": "unsupported_grant_type"}, status=400, headers=headers)
-        if not (
-            cid
-            and csecret
-            and hmac.compare_digest(cid, creds["clientId"])
-            and hmac.compare_digest(csecret, creds["clientSecret"])
-        ):
-            return web.json_response({"error": "invalid_client"}, status=401, headers=headers)
-        token = secrets.token_urlsafe(32)
-        self.data["tokens"][token] = int(time.time()) + TOKEN_LIFETIME
-        self._save()
-        return web.json_response(
-            {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "scope": "all"},
-            headers=headers,
-        )
-
-    def _authenticate(self, request: web.Request, text: str, sub: str) -> None:
-        creds = self.data["credentials"]
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            token = auth[7:].strip()
-            expiry = self.data["tokens"].get(token)
-            if expiry is None or expiry < time.time():
-                raise ApiFailure(401, "The access token is invalid or expired")
-            return
-        ak = request.headers.get("X-Ovh-Application")
-        if not ak:
-            raise ApiFailure(401, "You must login first")
-        if not hmac.compare_digest(ak, creds["applicationKey"]):
-            raise ApiFailure(403, "This application key is invalid", "INVALID_KEY")
-        ck = request.headers.get("X-Ovh-Consumer")
-        ts = request.headers.get("X-Ovh-Timestamp")
-        sig = request.headers.get("X-Ovh-Signature")
-        if not ck or not ts or not sig:
-            raise ApiFailure(401, "You must login first")
-        consumer = creds["consumers"].get(ck)
-        if consumer is None or consumer.get("applicationKey") != ak:
-            raise ApiFailure(403, "This credential does not exist", "INVALID_CREDENTIAL")
-        try:
-            stamp = int(ts)
-        except ValueError:
-            raise ApiFailure(400, "Invalid signature", "INVALID_SIGNATURE") from None
-        if abs(int(time.time()) - stamp) > self.max_skew:
-            raise ApiFailure(400, "Query out of time", "QUERY_TIME_OUT")
-        # The URL exactly as the client built it: scheme, Host header, raw path and query.
-        url = f"{request.scheme}://{request.host}{request.raw_path}"
-        expected = "$1$" + hashlib.sha1(
-            "+".join([creds["applicationSecret"], ck, request.method.upper(), url, text, ts]).encode()
-        ).hexdigest()
-        if not hmac.compare_digest(expected, sig):
-            raise ApiFailure(400, "Invalid signature", "INVALID_SIGNATURE")
-        if not any(_rule_matches(rule, request.method, sub) for rule in consumer.get("rules", [])):
-            raise ApiFailure(403, "This call has not been granted", "NOT_GRANTED_CALL")
 
     # --- routing -----------------------------------------------------------------
 
@@ -516,443 +442,6 @@ class ApiEmulator:
         if kind == "task":
             return self._tasks(method, svc, tail[1:])
         raise _not_found("Got an invalid (or empty) URL")
-
-    @staticmethod
-    def _allow(method: str, *allowed: str) -> None:
-        if method not in allowed:
-            raise ApiFailure(405, f"Method {method} not allowed here")
-
-    @staticmethod
-    def _public(obj: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in obj.items() if not k.startswith("_")}
-
-    @staticmethod
-    def _apply_writable(target: dict[str, Any], body: dict[str, Any] | None, props: dict[str, schema.Prop]) -> None:
-        for name, value in (body or {}).items():
-            if not props[name].readonly:
-                target[name] = value
-
-    @staticmethod
-    def _long(name: str, value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise _bad(f"[{name}] Given data ({value}) is not valid for type long") from None
-        return number
-
-    def _validate(self, body: Any, props: dict[str, schema.Prop], current: dict[str, Any] | None = None) -> dict[str, Any]:
-        try:
-            return schema.validate(body, props, current=current)
-        except schema.SchemaError as exc:
-            raise _bad(str(exc)) from None
-
-    # --- send connectors ---------------------------------------------------------
-
-    def _connector(self, svc: dict[str, Any], raw_id: str) -> dict[str, Any]:
-        cid = self._long("id", raw_id)
-        conn = svc["connectors"].get(str(cid))
-        if conn is None:
-            raise _not_found(f"The requested object (id = {cid}) does not exist")
-        return conn
-
-    def _connectors(self, method: str, key: tuple[str, str], svc: dict[str, Any], tail: list[str], body: Any) -> Any:
-        if not tail:
-            if method == "GET":
-                return sorted(int(i) for i in svc["connectors"])
-            self._allow(method, "POST")
-            return self._create_connector(key, svc, body)
-        conn = self._connector(svc, tail[0])
-        if len(tail) == 1:
-            if method == "GET":
-                return self._public(conn)
-            if method == "PUT":
-                return self._update_connector(svc, conn, body)
-            self._allow(method, "DELETE")
-            return self._delete_connector(key, svc, conn)
-        if len(tail) == 2 and tail[1] == "changeAuthentication":
-            self._allow(method, "POST")
-            return self._change_auth(key, svc, conn, body)
-        raise _not_found("Got an invalid (or empty) URL")
-
-    @staticmethod
-    def _check_sizes(body: dict[str, Any]) -> None:
-        size = body.get("maxSendSize")
-        if size is not None and not 1 <= size <= 100:
-            raise _bad("[maxSendSize] Maximum send size must be between 1 and 100 MB")
-        port = body.get("port")
-        if port is not None and not 1 <= port <= 65535:
-            raise _bad(f"[port] Given data ({port}) is not a valid port")
-        for name in ("displayName", "smartHost"):
-            if name in body and not str(body[name]).strip():
-                raise _bad(f"[{name}] Property is mandatory")
-
-    def _create_connector(self, key: tuple[str, str], svc: dict[str, Any], body: Any) -> dict[str, Any]:
-        body = self._validate(body, schema.SEND_CONNECTOR_CREATE)
-        self._check_sizes(body)
-        mech = body.get("smartHostAuthMechanism") or "none"
-        user, password = body.get("user"), body.get("password")
-        if mech != "none" and not (user and password):
-            raise _bad(f"[smartHostAuthMechanism] {mech} needs a user and a password")
-        if any(c["displayName"] == body["displayName"] for c in svc["connectors"].values()):
-            raise _conflict(f"A send connector named {body['displayName']} already exists")
-        cid = self._next("connector")
-        task = self._new_task(svc, "addSendConnector", {"kind": "connector", "id": cid})
-        svc["connectors"][str(cid)] = {
-            "id": cid,
-            "displayName": body["displayName"],
-            "smartHost": body["smartHost"],
-            "port": body.get("port") if body.get("port") is not None else 25,
-            "maxSendSize": body.get("maxSendSize") if body.get("maxSendSize") is not None else 100,
-            "requireTLS": bool(body.get("requireTLS") or False),
-            "smartHostAuthMechanism": mech,
-            "state": "creating",
-            "creationDate": now_iso(),
-            "lastUpdateDate": None,
-            "taskPendingId": task["id"],
-            "_user": user if mech != "none" else None,
-            "_password": password if mech != "none" else None,
-        }
-        self._save()
-        self._schedule(key, task["id"])
-        return self._public(task)
-
-    @staticmethod
-    def _require_idle(obj: dict[str, Any], what: str) -> None:
-        if obj.get("taskPendingId"):
-            raise _conflict(f"A task ({obj['taskPendingId']}) is already pending on this {what}")
-        if obj.get("state") != "ok":
-            raise _conflict(f"This {what} is in state {obj.get('state')} and cannot be changed")
-
-    def _update_connector(self, svc: dict[str, Any], conn: dict[str, Any], body: Any) -> None:
-        body = self._validate(body, schema.SEND_CONNECTOR, current=self._public(conn))
-        self._check_sizes(body)
-        self._require_idle(conn, "send connector")
-        name = body.get("displayName")
-        if name and any(
-            c["displayName"] == name and c["id"] != conn["id"] for c in svc["connectors"].values()
-        ):
-            raise _conflict(f"A send connector named {name} already exists")
-        self._apply_writable(conn, body, schema.SEND_CONNECTOR)
-        conn["lastUpdateDate"] = now_iso()
-        self._save()
-        self._notify_routes()
-        return None
-
-    def _delete_connector(self, key: tuple[str, str], svc: dict[str, Any], conn: dict[str, Any]) -> dict[str, Any]:
-        self._require_idle(conn, "send connector")
-        cid = conn["id"]
-        users = sorted(a for a, acc in svc["accounts"].items() if acc.get("sendConnectorId") == cid)
-        defaults = sorted(d for d, dom in svc["domains"].items() if dom.get("sendConnectorIdDefault") == cid)
-        if users or defaults:
-            used = []
-            if users:
-                used.append(f"attached to {', '.join(users)}")
-            if defaults:
-                used.append(f"default of {', '.join(defaults)}")
-            raise _conflict(f"Send connector {cid} is still in use ({'; '.join(used)})")
-        task = self._new_task(svc, "deleteSendConnector", {"kind": "connector", "id": cid, "previousState": conn["state"]})
-        conn["state"] = "deleting"
-        conn["taskPendingId"] = task["id"]
-        self._save()
-        self._schedule(key, task["id"])
-        self._notify_routes()
-        return self._public(task)
-
-    def _change_auth(self, key: tuple[str, str], svc: dict[str, Any], conn: dict[str, Any], body: Any) -> dict[str, Any]:
-        body = self._validate(body, schema.CHANGE_AUTHENTICATION)
-        self._require_idle(conn, "send connector")
-        mech = body.get("smartHostAuthMechanism") or conn["smartHostAuthMechanism"]
-        user = body.get("user") or conn.get("_user")
-        password = body.get("password") or conn.get("_password")
-        if mech != "none" and not (user and password):
-            raise _bad(f"[smartHostAuthMechanism] {mech} needs a user and a password")
-        action = {
-            "kind": "auth",
-            "id": conn["id"],
-            "mechanism": mech,
-            "user": user if mech != "none" else None,
-            "password": password if mech != "none" else None,
-        }
-        task = self._new_task(svc, "setSendConnector", action)
-        conn["taskPendingId"] = task["id"]
-        self._save()
-        self._schedule(key, task["id"])
-        return self._public(task)
-
-    # --- accounts ----------------------------------------------------------------
-
-    def _account(self, svc: dict[str, Any], address: str) -> dict[str, Any]:
-        acc = svc["accounts"].get(address) or svc["accounts"].get(address.lower())
-        if acc is None:
-            raise _not_found(f"The requested object (primaryEmailAddress = {address}) does not exist")
-        return acc
-
-    def _accounts(self, method: str, key: tuple[str, str], svc: dict[str, Any], tail: list[str], query: Any, body: Any) -> Any:
-        if not tail:
-            if method == "GET":
-                return self._filter_accounts(svc, query)
-            self._allow(method, "POST")
-            return self._create_account(key, svc, body)
-        acc = self._account(svc, tail[0])
-        if len(tail) > 1 and tail[1] == "tasks" and len(tail) <= 3:
-            self._allow(method, "GET")
-            mine = {
-                str(t["id"]): t
-                for t in svc["tasks"].values()
-                if t.get("_account") == acc["primaryEmailAddress"]
-            }
-            if len(tail) == 2:
-                return sorted(int(i) for i in mine)
-            tid = self._long("id", tail[2])
-            if str(tid) not in mine:
-                raise _not_found(f"The requested object (id = {tid}) does not exist")
-            return self._public(mine[str(tid)])
-        if len(tail) > 1:
-            raise _not_found("Got an invalid (or empty) URL")
-        if method == "GET":
-            return self._public(acc)
-        self._allow(method, "PUT")
-        return self._update_account(svc, acc, body)
-
-    @staticmethod
-    def _like(pattern: str, value: str) -> bool:
-        regex = "^" + re.escape(pattern).replace("%", ".*").replace("_", ".") + "$"
-        return re.match(regex, value or "", re.IGNORECASE) is not None
-
-    def _filter_accounts(self, svc: dict[str, Any], query: Any) -> list[str]:
-        out = []
-        for address, acc in sorted(svc["accounts"].items()):
-            if "primaryEmailAddress" in query and not self._like(query["primaryEmailAddress"], address):
-                continue
-            if "company" in query and not self._like(query["company"], acc.get("company") or ""):
-                continue
-            if "id" in query and not self._like(query["id"], str(acc.get("id"))):
-                continue
-            if "accountLicense" in query:
-                if query["accountLicense"] not in schema.ENUMS["OvhLicenceEnum"]:
-                    raise _bad(f"[accountLicense] Given data ({query['accountLicense']}) does not belong to the OvhLicenceEnum enumeration")
-                if acc.get("accountLicense") != query["accountLicense"]:
-                    continue
-            out.append(address)
-        return out
-
-    def _check_connector_ref(self, svc: dict[str, Any], name: str, cid: int | None) -> None:
-        if not cid:
-            return
-        conn = svc["connectors"].get(str(cid))
-        if conn is None or conn["state"] in ("deleting",):
-            raise _bad(f"[{name}] Send connector {cid} does not exist on this service")
-
-    def _update_account(self, svc: dict[str, Any], acc: dict[str, Any], body: Any) -> None:
-        body = self._validate(body, schema.ACCOUNT, current=self._public(acc))
-        if acc.get("state") != "ok":
-            raise _conflict(f"This account is in state {acc.get('state')} and cannot be changed")
-        if acc.get("taskPendingId"):
-            raise _conflict(f"A task ({acc['taskPendingId']}) is already pending on this account")
-        if "sendConnectorId" in body:
-            self._check_connector_ref(svc, "sendConnectorId", body["sendConnectorId"])
-            spam = body.get("spamAndVirusConfiguration") or acc["spamAndVirusConfiguration"]
-            if not spam.get("deleteVirus"):
-                raise _bad(
-                    "[spamAndVirusConfiguration.deleteVirus] Must be true to change the send connector of an account"
-                )
-        self._apply_writable(acc, body, schema.ACCOUNT)
-        if "sendConnectorId" in body and not body["sendConnectorId"]:
-            acc["sendConnectorId"] = 0
-        acc["lastUpdateDate"] = now_iso()
-        self._save()
-        self._notify_routes()
-        return None
-
-    def _create_account(self, key: tuple[str, str], svc: dict[str, Any], body: Any) -> dict[str, Any]:
-        from verifier.lab.api.state import new_account
-
-        body = self._validate(body, schema.ACCOUNT_CREATE)
-        domain = svc["domains"].get(body["domain"])
-        if domain is None:
-            raise _bad(f"[domain] Domain {body['domain']} is not on this service")
-        address = f"{body['login']}@{body['domain']}".lower()
-        if address in svc["accounts"]:
-            raise _conflict(f"Account {address} already exists")
-        cid = body.get("sendConnectorId")
-        if cid is None:
-            cid = domain.get("sendConnectorIdDefault") or None
-        self._check_connector_ref(svc, "sendConnectorId", cid)
-        spam = body.get("spamAndVirusConfiguration")
-        task = self._new_task(svc, "addAccount", {"kind": "account", "address": address})
-        acc = new_account(
-            address,
-            account_id=self._next("account"),
-            display_name=body.get("displayName") or body["login"],
-            license=body["license"],
-            send_connector_id=cid,
-            state="creating",
-            task_pending_id=task["id"],
-        )
-        if spam:
-            acc["spamAndVirusConfiguration"] = dict(spam)
-        for name in ("firstName", "lastName", "company", "hiddenFromGAL", "outlookLicense", "litigation", "litigationPeriod", "sbrDestination"):
-            if body.get(name) is not None:
-                acc[name] = body[name]
-        svc["accounts"][address] = acc
-        self._save()
-        self._schedule(key, task["id"])
-        return self._public(task)
-
-    # --- domains -----------------------------------------------------------------
-
-    def _domains(self, method: str, key: tuple[str, str], svc: dict[str, Any], tail: list[str], query: Any, body: Any) -> Any:
-        if not tail:
-            self._allow(method, "GET")
-            out = []
-            for name, dom in sorted(svc["domains"].items()):
-                if "main" in query and str(bool(dom.get("main"))).lower() != query["main"]:
-                    continue
-                if "state" in query:
-                    if query["state"] not in schema.ENUMS["ObjectStateEnum"]:
-                        raise _bad(f"[state] Given data ({query['state']}) does not belong to the ObjectStateEnum enumeration")
-                    if dom.get("state") != query["state"]:
-                        continue
-                out.append(name)
-            return out
-        dom = svc["domains"].get(tail[0])
-        if dom is None:
-            raise _not_found(f"The requested object (name = {tail[0]}) does not exist")
-        if len(tail) == 1:
-            if method == "GET":
-                return self._public(dom)
-            self._allow(method, "PUT")
-            body = self._validate(body, schema.DOMAIN, current=self._public(dom))
-            self._apply_writable(dom, body, schema.DOMAIN)
-            self._save()
-            return None
-        if len(tail) == 2 and tail[1] == "changeDefaultSBR":
-            self._allow(method, "PUT")
-            body = self._validate(body, schema.CHANGE_DEFAULT_SBR)
-            if "sendConnectorIdDefault" in body:
-                cid = body["sendConnectorIdDefault"]
-                self._check_connector_ref(svc, "sendConnectorIdDefault", cid)
-                dom["sendConnectorIdDefault"] = cid or None
-            if "sbrDefault" in body:
-                dom["sbrDefault"] = body["sbrDefault"] or None
-            self._save()
-            return None
-        raise _not_found("Got an invalid (or empty) URL")
-
-    # --- tasks -------------------------------------------------------------------
-
-    def _tasks(self, method: str, svc: dict[str, Any], tail: list[str]) -> Any:
-        self._allow(method, "GET")
-        if not tail:
-            return sorted(int(t["id"]) for t in svc["tasks"].values() if t["status"] in ("todo", "doing"))
-        if len(tail) > 1:
-            raise _not_found("Got an invalid (or empty) URL")
-        tid = self._long("id", tail[0])
-        task = svc["tasks"].get(str(tid))
-        if task is None:
-            raise _not_found(f"The requested object (id = {tid}) does not exist")
-        return self._public(task)
-
-    def _new_task(self, svc: dict[str, Any], function: str, action: dict[str, Any]) -> dict[str, Any]:
-        tid = self._next("task")
-        task = {
-            "id": tid,
-            "function": function,
-            "status": "todo",
-            "todoDate": now_iso(),
-            "finishDate": None,
-            "_action": action,
-        }
-        if action.get("kind") == "account":
-            task["_account"] = action["address"]
-        svc["tasks"][str(tid)] = task
-        return task
-
-    def _all_tasks(self) -> list[tuple[tuple[str, str], dict[str, Any]]]:
-        out = []
-        for org_name, org in self.data["organizations"].items():
-            for svc_name, svc in org["services"].items():
-                for task in svc["tasks"].values():
-                    out.append(((org_name, svc_name), task))
-        return out
-
-    def _svc(self, key: tuple[str, str]) -> dict[str, Any]:
-        return self.data["organizations"][key[0]]["services"][key[1]]
-
-    def _schedule(self, key: tuple[str, str], task_id: int) -> None:
-        runner = asyncio.get_running_loop().create_task(self._run_task(key, task_id))
-        self._task_runners[task_id] = runner
-        runner.add_done_callback(lambda _t: self._task_runners.pop(task_id, None))
-
-    async def _run_task(self, key: tuple[str, str], task_id: int) -> None:
-        half = self.task_delay / 2
-        svc = self._svc(key)
-        task = svc["tasks"][str(task_id)]
-        if task["status"] == "todo":
-            await asyncio.sleep(half)
-            task["status"] = "doing"
-            self._save()
-        await asyncio.sleep(half)
-        with self._lock:
-            fail = self._fail_next > 0
-            if fail:
-                self._fail_next -= 1
-        action = task.get("_action") or {}
-        if fail:
-            self._revert(svc, action)
-            task["status"] = "error"
-        else:
-            self._apply(svc, action)
-            task["status"] = "done"
-        task["finishDate"] = now_iso()
-        task.pop("_action", None)  # drops any password held for the change
-        self._save()
-        self._notify_routes()
-
-    def _apply(self, svc: dict[str, Any], action: dict[str, Any]) -> None:
-        kind = action.get("kind")
-        if kind == "connector":
-            conn = svc["connectors"].get(str(action["id"]))
-            if conn is None:
-                return
-            if conn["state"] == "deleting":
-                del svc["connectors"][str(action["id"])]
-            else:
-                conn["state"] = "ok"
-                conn["taskPendingId"] = 0
-        elif kind == "auth":
-            conn = svc["connectors"].get(str(action["id"]))
-            if conn is None:
-                return
-            conn["smartHostAuthMechanism"] = action["mechanism"]
-            conn["_user"] = action.get("user")
-            conn["_password"] = action.get("password")
-            conn["taskPendingId"] = 0
-            conn["lastUpdateDate"] = now_iso()
-        elif kind == "account":
-            acc = svc["accounts"].get(action["address"])
-            if acc is not None:
-                acc["state"] = "ok"
-                acc["taskPendingId"] = 0
-
-    def _revert(self, svc: dict[str, Any], action: dict[str, Any]) -> None:
-        """A failed task leaves things as they were before it was asked for."""
-        kind = action.get("kind")
-        if kind == "connector":
-            conn = svc["connectors"].get(str(action["id"]))
-            if conn is None:
-                return
-            if conn["state"] == "creating":
-                del svc["connectors"][str(action["id"])]
-            else:
-                conn["state"] = action.get("previousState") or "ok"
-                conn["taskPendingId"] = 0
-        elif kind == "auth":
-            conn = svc["connectors"].get(str(action["id"]))
-            if conn is not None:
-                conn["taskPendingId"] = 0
-        elif kind == "account":
-            svc["accounts"].pop(action["address"], None)
 
     # --- persistence and hook ----------------------------------------------------
 
