@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -130,6 +131,33 @@ def tls_context(profile: Profile) -> ssl.SSLContext:
     return ctx
 
 
+async def _in_daemon_thread(fn, *args):
+    """``fn(*args)`` in a daemon thread: python-ovh is synchronous, and a hung API must not keep
+    the process alive past an overall timeout (``asyncio.to_thread`` threads are joined at exit)."""
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+
+    def settle(ok: bool, value) -> None:
+        if not fut.done():
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+
+    def work() -> None:
+        try:
+            ok, value = True, fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task as is
+            ok, value = False, exc
+        try:
+            loop.call_soon_threadsafe(settle, ok, value)
+        except RuntimeError:
+            pass  # the loop is gone: nobody waits for this answer any more
+
+    threading.Thread(target=work, name="verifier-api", daemon=True).start()
+    return await fut
+
+
 # --------------------------------------------------------------------------- expectations
 
 
@@ -139,7 +167,9 @@ def api_expectations(profile: Profile) -> tuple[list[Expectation], str | None]:
     from verifier.platform.client import ClientSettings, make_client
 
     p = profile.platform
-    client, _ = make_client(ClientSettings(endpoint=p.endpoint, config_file=p.config_file))
+    # The request timeout follows the profile's connect timeout, so a hung API cannot outlive
+    # an overall --timeout (the call runs in a thread, which cannot be cancelled).
+    client, _ = make_client(ClientSettings(endpoint=p.endpoint, config_file=p.config_file, timeout=profile.connect_timeout))
     org, svc = pick_service(client, p.organization, p.service)
     api = ExchangeApi(client, org, svc)
     hostname = api.service().hostname
@@ -189,7 +219,7 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, hub: 
     # 1. expectations
     if profile.platform is not None:
         say("asking the API what each address must do")
-        exps, hostname = await asyncio.to_thread(api_expectations, profile)
+        exps, hostname = await _in_daemon_thread(api_expectations, profile)
         by_role = {e.role: e for e in exps}
     else:
         by_role = {}
