@@ -156,7 +156,8 @@ def plant(lab: Lab, raw: bytes, *, folder: str = "INBOX", internaldate: float | 
 
 
 def mailbox_state(lab: Lab, folder: str = "INBOX") -> tuple[int, dict[int, tuple[bytes, bytes]]]:
-    """The folder's UIDNEXT and, per UID, its flags and Subject (read-only, nothing marked seen)."""
+    """The folder's UIDNEXT and, per UID, its flags and Subject (read-only, nothing marked seen).
+    ``\\Recent`` is left out of the flags: it belongs to IMAP sessions, not to the message."""
     import re
 
     conn = imap(lab)
@@ -172,7 +173,8 @@ def mailbox_state(lab: Lab, folder: str = "INBOX") -> tuple[int, dict[int, tuple
                 m = re.search(rb"UID (\d+)", part[0])
                 f = re.search(rb"FLAGS \(([^)]*)\)", part[0])
                 if m:
-                    out[int(m.group(1))] = (f.group(1) if f else b"", part[1])
+                    flags = b" ".join(x for x in (f.group(1) if f else b"").split() if x != rb"\Recent")
+                    out[int(m.group(1))] = (flags, part[1])
         return uidnext, out
     finally:
         conn.logout()
