@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--probes", type=int, default=200)
     ap.add_argument("--private", type=int, default=12, help="probes at once with private connections (phase 2)")
+    ap.add_argument("--delivery", type=float, default=180.0, help="delivery timeout of each probe (seconds)")
     ns = ap.parse_args(argv)
     if os.geteuid() != 0:
         print("bench_probe_concurrency: the lab needs root; nothing measured.")
@@ -101,7 +102,7 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             prof_path = Path(tmp) / "lab.toml"
             prof_path.write_text(_cli("lab", "env"))
-            prof = replace(load_profile(str(prof_path)), delivery_timeout=600)
+            prof = replace(load_profile(str(prof_path)), delivery_timeout=ns.delivery)
             client, _ = make_client(ClientSettings(endpoint=prof.platform.endpoint, config_file=prof.platform.config_file))
             api = ExchangeApi(client, t.ORGANIZATION, t.SERVICE)
             cid = next((c.id for c in api.connectors() if c.smart_host == t.RELAY_NAME), None)
@@ -157,14 +158,20 @@ def main(argv=None) -> int:
     errors: dict[str, int] = {}
     for r in res:
         if isinstance(r, BaseException):
-            errors[type(r).__name__] = errors.get(type(r).__name__, 0) + 1
+            why = f"{type(r).__name__}: {str(r)[:90]}"
+            errors[why] = errors.get(why, 0) + 1
         elif not r.ok:
-            errors["not as expected"] = errors.get("not as expected", 0) + 1
+            for leg in r.legs:
+                if not leg.as_expected:
+                    why = f"{leg.role} {leg.verdict}: {(leg.error or '')[:90]}"
+                    errors[why] = errors.get(why, 0) + 1
     lat = _latencies(res, watch)
     print(f"phase 1, baseline: 1 probe through a hub: landing -> verdict {', '.join(f'{x:.3f}' for x in base_lat)} s")
     print(f"phase 2, private connections: {ns.private} probes at once: {ns.private - sum(priv_fail.values())} ran, "
           f"refused: {priv_fail or 'none'}")
-    print(f"phase 3, one shared hub: {ns.probes} probes at once ({2 * ns.probes} messages), {ok} as expected, errors: {errors or 'none'}")
+    print(f"phase 3, one shared hub: {ns.probes} probes at once ({2 * ns.probes} messages), {ok} as expected")
+    for why, n in sorted(errors.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"  {n:4} x {why}")
     print(f"  wall {wall:.1f} s -> {ns.probes / wall * 60:.0f} probes per minute; IMAP connections held by the hub: at most {peak_conn}")
     print(f"  peak RSS {sampler.peak_kb / 1024:.1f} MiB (sampled; {rss_before / 1024:.1f} MiB before phase 3); "
           f"ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")

@@ -20,6 +20,7 @@ Order matters and is the point of the design:
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 import threading
 import time
@@ -121,13 +122,30 @@ async def resolve(name: str, resolver) -> list[str]:
     return list(found.addresses)
 
 
+_TLS_CONTEXTS: dict[tuple[str | None, float | None], ssl.SSLContext] = {}
+
+
 def tls_context(profile: Profile) -> ssl.SSLContext:
+    """A verifying context (the system's CAs, plus the profile's CA file). Contexts are shared
+    between runs of one process (each holds its own copy of the CA store, a megabyte or more);
+    a CA file that changes on disk gets a fresh one."""
+    try:
+        mtime = os.stat(profile.ca_file).st_mtime if profile.ca_file else None
+    except OSError:
+        mtime = None
+    cache_key = (profile.ca_file, mtime)
+    ctx = _TLS_CONTEXTS.get(cache_key)
+    if ctx is not None:
+        return ctx
     ctx = ssl.create_default_context()
     if profile.ca_file:
         try:
             ctx.load_verify_locations(cafile=profile.ca_file)
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(f"Cannot load the CA file {profile.ca_file}: {exc}.") from None
+    if len(_TLS_CONTEXTS) >= 16:
+        _TLS_CONTEXTS.clear()
+    _TLS_CONTEXTS[cache_key] = ctx
     return ctx
 
 
