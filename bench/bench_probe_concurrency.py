@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--probes", type=int, default=200)
     ap.add_argument("--private", type=int, default=12, help="probes at once with private connections (phase 2)")
+    ap.add_argument("--ramp", type=float, default=0.0, help="spread the probes' starts over this many seconds (default 0: all at once)")
     ap.add_argument("--delivery", type=float, default=180.0, help="delivery timeout of each probe (seconds)")
     ns = ap.parse_args(argv)
     if os.geteuid() != 0:
@@ -118,15 +119,19 @@ def main(argv=None) -> int:
             watch = MaildirWatch(lab.layout.mail)
             watch.start()
 
-            async def through_hub(n: int):
+            async def through_hub(n: int, ramp: float = 0.0):
                 async with MailboxHub() as hub:
                     peak = [0]
 
                     def note(_leg):
                         peak[0] = max(peak[0], hub.connections())
 
-                    res = await asyncio.gather(*(run_probe(prof, hub=hub, on_submitted=note) for _ in range(n)),
-                                               return_exceptions=True)
+                    async def one(i: int):
+                        if ramp and n > 1:
+                            await asyncio.sleep(ramp * i / (n - 1))
+                        return await run_probe(prof, hub=hub, on_submitted=note)
+
+                    res = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
                     return res, peak[0]
 
             async def private(n: int):
@@ -146,7 +151,7 @@ def main(argv=None) -> int:
             sampler.start()
             rss_before = sampler.peak_kb
             t0 = time.monotonic()
-            res, peak_conn = asyncio.run(through_hub(ns.probes))
+            res, peak_conn = asyncio.run(through_hub(ns.probes, ns.ramp))
             wall = time.monotonic() - t0
             sampler.stop()
             watch.stop()
@@ -166,12 +171,29 @@ def main(argv=None) -> int:
                     why = f"{leg.role} {leg.verdict}: {(leg.error or '')[:90]}"
                     errors[why] = errors.get(why, 0) + 1
     lat = _latencies(res, watch)
+    # The hub's own correctness under load: a message that landed in the Maildir but that its
+    # probe did not find would be the hub's fault; one that never landed is the mail system's.
+    missed = landed_late = never = 0
+    for r in res:
+        if isinstance(r, BaseException):
+            continue
+        for leg in r.legs:
+            if leg.submitted is not None and leg.found is None and leg.bounce is None:
+                landed = watch.seen.get(leg.token)
+                if landed is None:
+                    never += 1
+                elif leg.decided_at is None and landed < r.started.timestamp() + r.seconds - 1:
+                    missed += 1
+                else:
+                    landed_late += 1
     print(f"phase 1, baseline: 1 probe through a hub: landing -> verdict {', '.join(f'{x:.3f}' for x in base_lat)} s")
     print(f"phase 2, private connections: {ns.private} probes at once: {ns.private - sum(priv_fail.values())} ran, "
           f"refused: {priv_fail or 'none'}")
     print(f"phase 3, one shared hub: {ns.probes} probes at once ({2 * ns.probes} messages), {ok} as expected")
     for why, n in sorted(errors.items(), key=lambda kv: -kv[1])[:8]:
         print(f"  {n:4} x {why}")
+    print(f"  submitted but not found: {never} never landed in the Maildir, {landed_late} landed after the probe gave up, "
+          f"{missed} landed in time but were not found (the hub's fault if not 0)")
     print(f"  wall {wall:.1f} s -> {ns.probes / wall * 60:.0f} probes per minute; IMAP connections held by the hub: at most {peak_conn}")
     print(f"  peak RSS {sampler.peak_kb / 1024:.1f} MiB (sampled; {rss_before / 1024:.1f} MiB before phase 3); "
           f"ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")
