@@ -122,6 +122,7 @@ def main(argv=None) -> int:
             async def through_hub(n: int, ramp: float = 0.0):
                 async with MailboxHub() as hub:
                     peak = [0]
+                    flight = [0, 0]  # in flight now, most at once
 
                     def note(_leg):
                         peak[0] = max(peak[0], hub.connections())
@@ -129,10 +130,15 @@ def main(argv=None) -> int:
                     async def one(i: int):
                         if ramp and n > 1:
                             await asyncio.sleep(ramp * i / (n - 1))
-                        return await run_probe(prof, hub=hub, on_submitted=note)
+                        flight[0] += 1
+                        flight[1] = max(flight[1], flight[0])
+                        try:
+                            return await run_probe(prof, hub=hub, on_submitted=note)
+                        finally:
+                            flight[0] -= 1
 
                     res = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
-                    return res, peak[0]
+                    return res, (peak[0], flight[1])
 
             async def private(n: int):
                 return await asyncio.gather(*(run_probe(prof) for _ in range(n)), return_exceptions=True)
@@ -151,7 +157,7 @@ def main(argv=None) -> int:
             sampler.start()
             rss_before = sampler.peak_kb
             t0 = time.monotonic()
-            res, peak_conn = asyncio.run(through_hub(ns.probes, ns.ramp))
+            res, (peak_conn, in_flight) = asyncio.run(through_hub(ns.probes, ns.ramp))
             wall = time.monotonic() - t0
             sampler.stop()
             watch.stop()
@@ -189,7 +195,9 @@ def main(argv=None) -> int:
     print(f"phase 1, baseline: 1 probe through a hub: landing -> verdict {', '.join(f'{x:.3f}' for x in base_lat)} s")
     print(f"phase 2, private connections: {ns.private} probes at once: {ns.private - sum(priv_fail.values())} ran, "
           f"refused: {priv_fail or 'none'}")
-    print(f"phase 3, one shared hub: {ns.probes} probes at once ({2 * ns.probes} messages), {ok} as expected")
+    started = "at once" if not ns.ramp else f"started over {ns.ramp:g} s"
+    print(f"phase 3, one shared hub: {ns.probes} probes {started} ({2 * ns.probes} messages), at most {in_flight} in flight, "
+          f"{ok} as expected")
     for why, n in sorted(errors.items(), key=lambda kv: -kv[1])[:8]:
         print(f"  {n:4} x {why}")
     print(f"  submitted but not found: {never} never landed in the Maildir, {landed_late} landed after the probe gave up, "
