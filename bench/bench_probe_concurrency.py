@@ -1,0 +1,216 @@
+"""Many concurrent probes through one shared MailboxHub, on the lab.
+
+Three phases in the same run, same lab, same process:
+
+1. baseline: one probe alone through a hub (landing-to-verdict latency);
+2. private connections: ``--private`` probes at once, each with its own IMAP
+   connections as before the hub (how many the lab's Dovecot, at its default
+   ``mail_max_userip_connections`` of 10, refuses);
+3. shared hub: ``--probes`` probes at once (default 200, two messages each),
+   all delivering to the lab's one recipient mailbox through ONE hub.
+
+Reported: probes per minute sustained in phase 3, the process's peak RSS
+(sampled from /proc every 20 ms during phase 3, and ru_maxrss), the IMAP
+connections the hub held, and the landing-to-verdict latency (p50/p90/max)
+under load, as a ratio to the baseline. "Landing" is when the message file
+appears in the Maildir (a thread scans ``new/`` and ``cur/`` every 2 ms, see
+bench_probe.py); "verdict" is when the probe reached its verdict.
+
+Run as root, holding the lab lock:
+  flock /tmp/verifier-lab.lock .venv/bin/python bench/bench_probe_concurrency.py [--probes 200]
+It brings the lab up if it is down (and down again afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_probe import MaildirWatch, _cli  # noqa: E402
+
+
+class RssSampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q))]
+
+
+def _latencies(results, watch: MaildirWatch) -> list[float]:
+    out = []
+    for r in results:
+        if isinstance(r, BaseException):
+            continue
+        for leg in r.legs:
+            landed = watch.seen.get(leg.token)
+            if landed is not None and leg.decided_at is not None:
+                out.append(leg.decided_at - landed)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--probes", type=int, default=200)
+    ap.add_argument("--private", type=int, default=12, help="probes at once with private connections (phase 2)")
+    ap.add_argument("--ramp", type=float, default=0.0, help="spread the probes' starts over this many seconds (default 0: all at once)")
+    ap.add_argument("--delivery", type=float, default=180.0, help="delivery timeout of each probe (seconds)")
+    ns = ap.parse_args(argv)
+    if os.geteuid() != 0:
+        print("bench_probe_concurrency: the lab needs root; nothing measured.")
+        return 1
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="verifier-bench-state-")
+
+    from verifier.errors import VerifierError
+    from verifier.lab import topology as t
+    from verifier.lab.control import Lab
+    from verifier.lab.layout import Layout, lab_dir
+    from verifier.platform.api import ExchangeApi
+    from verifier.platform.client import ClientSettings, make_client
+    from verifier.probe.mailbox import MailboxHub
+    from verifier.probe.profile import load_profile
+    from verifier.probe.run import run_probe
+
+    lab = Lab(Layout(lab_dir()))
+    started_here = not lab.is_up()
+    if started_here:
+        lab.up()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            prof_path = Path(tmp) / "lab.toml"
+            prof_path.write_text(_cli("lab", "env"))
+            prof = replace(load_profile(str(prof_path)), delivery_timeout=ns.delivery)
+            client, _ = make_client(ClientSettings(endpoint=prof.platform.endpoint, config_file=prof.platform.config_file))
+            api = ExchangeApi(client, t.ORGANIZATION, t.SERVICE)
+            cid = next((c.id for c in api.connectors() if c.smart_host == t.RELAY_NAME), None)
+            if cid is None:
+                pw = lab.layout.password_file(t.RELAY_USER).read_text().strip()
+                task = api.create_connector(display_name="bench relay", smart_host=t.RELAY_NAME, port=t.RELAY_PORT,
+                                            require_tls=True, auth_mechanism="basicAuthRequireTLS", user=t.RELAY_USER, password=pw)
+                api.wait_task(task.id, timeout=30)
+                cid = next(c.id for c in api.connectors() if c.smart_host == t.RELAY_NAME)
+            api.attach(t.ATTACHED_SENDER, cid)
+            time.sleep(1.5)  # the route hook rewrites the platform's maps and reloads it
+
+            watch = MaildirWatch(lab.layout.mail)
+            watch.start()
+
+            async def through_hub(n: int, ramp: float = 0.0):
+                async with MailboxHub() as hub:
+                    peak = [0]
+                    flight = [0, 0]  # in flight now, most at once
+
+                    def note(_leg):
+                        peak[0] = max(peak[0], hub.connections())
+
+                    async def one(i: int):
+                        if ramp and n > 1:
+                            await asyncio.sleep(ramp * i / (n - 1))
+                        flight[0] += 1
+                        flight[1] = max(flight[1], flight[0])
+                        try:
+                            return await run_probe(prof, hub=hub, on_submitted=note)
+                        finally:
+                            flight[0] -= 1
+
+                    res = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
+                    return res, (peak[0], flight[1])
+
+            async def private(n: int):
+                return await asyncio.gather(*(run_probe(prof) for _ in range(n)), return_exceptions=True)
+
+            base, _ = asyncio.run(through_hub(1))
+            base_lat = _latencies(base, watch)
+
+            priv = asyncio.run(private(ns.private))
+            priv_fail: dict[str, int] = {}
+            for r in priv:
+                if isinstance(r, BaseException):
+                    name = type(r).__name__ if not isinstance(r, VerifierError) else f"{type(r).__name__} (exit {int(r.exit_code)})"
+                    priv_fail[name] = priv_fail.get(name, 0) + 1
+
+            sampler = RssSampler()
+            sampler.start()
+            rss_before = sampler.peak_kb
+            t0 = time.monotonic()
+            res, (peak_conn, in_flight) = asyncio.run(through_hub(ns.probes, ns.ramp))
+            wall = time.monotonic() - t0
+            sampler.stop()
+            watch.stop()
+    finally:
+        if started_here:
+            lab.down()
+
+    ok = sum(1 for r in res if not isinstance(r, BaseException) and r.ok)
+    errors: dict[str, int] = {}
+    for r in res:
+        if isinstance(r, BaseException):
+            why = f"{type(r).__name__}: {str(r)[:90]}"
+            errors[why] = errors.get(why, 0) + 1
+        elif not r.ok:
+            for leg in r.legs:
+                if not leg.as_expected:
+                    why = f"{leg.role} {leg.verdict}: {(leg.error or '')[:90]}"
+                    errors[why] = errors.get(why, 0) + 1
+    lat = _latencies(res, watch)
+    # The hub's own correctness under load: a message that landed in the Maildir but that its
+    # probe did not find would be the hub's fault; one that never landed is the mail system's.
+    missed = landed_late = never = 0
+    for r in res:
+        if isinstance(r, BaseException):
+            continue
+        for leg in r.legs:
+            if leg.submitted is not None and leg.found is None and leg.bounce is None:
+                landed = watch.seen.get(leg.token)
+                if landed is None:
+                    never += 1
+                elif leg.decided_at is None and landed < r.started.timestamp() + r.seconds - 1:
+                    missed += 1
+                else:
+                    landed_late += 1
+    print(f"phase 1, baseline: 1 probe through a hub: landing -> verdict {', '.join(f'{x:.3f}' for x in base_lat)} s")
+    print(f"phase 2, private connections: {ns.private} probes at once: {ns.private - sum(priv_fail.values())} ran, "
+          f"refused: {priv_fail or 'none'}")
+    started = "at once" if not ns.ramp else f"started over {ns.ramp:g} s"
+    print(f"phase 3, one shared hub: {ns.probes} probes {started} ({2 * ns.probes} messages), at most {in_flight} in flight, "
+          f"{ok} as expected")
+    for why, n in sorted(errors.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"  {n:4} x {why}")
+    print(f"  submitted but not found: {never} never landed in the Maildir, {landed_late} landed after the probe gave up, "
+          f"{missed} landed in time but were not found (the hub's fault if not 0)")
+    print(f"  wall {wall:.1f} s -> {ns.probes / wall * 60:.0f} probes per minute; IMAP connections held by the hub: at most {peak_conn}")
+    print(f"  peak RSS {sampler.peak_kb / 1024:.1f} MiB (sampled; {rss_before / 1024:.1f} MiB before phase 3); "
+          f"ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")
+    if lat and base_lat:
+        b = sorted(base_lat)[len(base_lat) // 2]
+        print(f"  landing -> verdict under load, n={len(lat)}: p50 {_pct(lat, 0.5):.3f} s, p90 {_pct(lat, 0.9):.3f} s, "
+              f"max {max(lat):.3f} s; p50 / baseline p50 = {_pct(lat, 0.5) / b:.1f}x")
+    return 0 if ok == ns.probes else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
