@@ -15,7 +15,7 @@ import traceback
 from verifier import __version__
 from verifier.errors import ExitCode, VerifierError, exit_code_for
 
-COMMAND_MODULES = ("analyze", "platform", "lab", "probe")
+COMMAND_MODULES = ("analyze", "platform", "lab", "probe", "monitor")
 
 
 class _Parser(argparse.ArgumentParser):
