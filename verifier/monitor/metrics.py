@@ -61,8 +61,11 @@ class Metrics:
             self.start_time.set(time.time())
             for res in ("ok", "error"):
                 self.reloads.labels(res)
-            for where in ("history", "alerts", "sweep"):
+            for where in ("history", "alerts", "sweep", "run", "textfile"):
                 self.errors.labels(where)
+            for sink in ("webhook", "email"):
+                for res in ("ok", "error"):
+                    self.alerts_sent.labels(sink, res)
 
     # -------------------------------------------------------------- series life cycle
     def declare(self, target: str, interval: float, roles: tuple[str, ...] = ROLES,
