@@ -26,7 +26,9 @@ exit codes:
   0  stopped cleanly; with --once: every leg took the expected route
   4  --once: a message took the wrong route
   5  --once: a route could not be proven
-  9  --once: a run failed before sending (network); or the listen address is taken
+  9  the listen address is taken; --once: a run failed before sending (network)
+  7/12 --once: a run failed before sending (credentials / profile: e.g. a password
+     reference that cannot be read)
   11 --once: a message never arrived, bounced, or was not sent
   12 the config, a profile or the history database is invalid or unusable
   2  usage error

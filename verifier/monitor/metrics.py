@@ -128,7 +128,7 @@ class Metrics:
                 self.expected.labels(target, leg, route).set(1 if route == rec["expected"] else 0)
         from verifier.monitor.states import failure_reason
 
-        reason = failure_reason(state, verdict, bool(rec.get("as_expected")))
+        reason = rec.get("failure") or failure_reason(state, verdict, bool(rec.get("as_expected")))
         if reason:
             self.failures.labels(target, leg, reason).inc()
         if ok:

@@ -37,6 +37,7 @@ class Outcome:
     error: str | None = None
     seconds: float = 0.0
     smarthost_ok: bool | None = None
+    error_code: int | None = None  # the exit code of the error that stopped the run, if any
 
 
 class Monitor:
@@ -133,7 +134,10 @@ class Monitor:
                          "WHERE run_id=? AND state='sent'", (run_id,))
             raise
         except (VerifierError, TimeoutError, OSError) as exc:
+            from verifier.errors import ExitCode, exit_code_for
+
             outcome.status = "error"
+            outcome.error_code = int(exit_code_for(exc)) if isinstance(exc, VerifierError) else int(ExitCode.NETWORK)
             outcome.error = str(exc) if isinstance(exc, VerifierError) else f"the run did not finish in time ({type(exc).__name__})"
             outcome.legs = self._after_error(target, sent, outcome.error)
         except Exception as exc:  # a bug in a run must not stop the monitor
@@ -201,9 +205,10 @@ class Monitor:
     def _after_error(self, target: Target, sent: dict, error: str) -> list[dict]:
         out = []
         for rec in self._unsent(target, error):
+            rec["failure"] = "error"  # the run broke (network, credentials, profile): not the API's refusal
             leg = sent.get(rec["role"])
             if leg is not None:  # submitted, then the run broke: the message may still arrive (late)
-                rec.update(state="lost", token=leg.token, verdict="not-delivered",
+                rec.update(state="lost", failure="lost", token=leg.token, verdict="not-delivered",
                            sent_at=leg.sent_wall.timestamp() if leg.sent_wall else None,
                            expected=leg.expectation.expect, expected_from=leg.expectation.source,
                            connector_id=leg.expectation.connector_id, smart_host=leg.expectation.smart_host)
@@ -388,12 +393,19 @@ class Monitor:
 
 
 def exit_code_for_outcomes(outcomes: list[Outcome]) -> int:
-    """--once: 0 all as expected; 4 a wrong route; 11 not delivered or not sent; 5 inconclusive; 9 a run error."""
+    """--once: 0 all as expected; 4 a wrong route; 11 not delivered or not sent; 5 inconclusive;
+    a run stopped by an error before anything was sent: that error's code (9 network, 7 credentials, 12 config...)."""
     from verifier.errors import ExitCode
 
     worst = ExitCode.OK
-    rank = {ExitCode.OK: 0, ExitCode.INCONCLUSIVE: 1, ExitCode.NETWORK: 2, ExitCode.NOT_DELIVERED: 3, ExitCode.BYPASSED: 4}
+    rank = {ExitCode.OK: 0, ExitCode.INCONCLUSIVE: 1, ExitCode.NOT_DELIVERED: 3, ExitCode.BYPASSED: 4}
     for o in outcomes:
+        if o.status == "error" and o.error_code is not None and not any(r.get("token") for r in o.legs):
+            code = ExitCode(o.error_code)
+            if rank.get(code, 2) > rank[worst]:
+                worst = code
+                rank.setdefault(code, 2)
+            continue
         for rec in o.legs:
             st = rec["state"]
             code = ExitCode.OK
@@ -405,6 +417,4 @@ def exit_code_for_outcomes(outcomes: list[Outcome]) -> int:
                 code = ExitCode.INCONCLUSIVE
             if rank[code] > rank[worst]:
                 worst = code
-        if o.status == "error" and rank[ExitCode.NETWORK] > rank[worst] and not o.legs:
-            worst = ExitCode.NETWORK
     return int(worst)
