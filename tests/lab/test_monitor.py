@@ -247,6 +247,20 @@ def test_series_from_the_first_scrape_then_both_targets_pass(setup) -> None:
     assert status == 200 and json.loads(js)["legs"][0]["analysis"]["verdict"] == "via-connector"
 
 
+def test_probe_endpoint_runs_one_probe_now(setup) -> None:
+    mon, db = setup["mon"], setup["db"]
+    req = urllib.request.Request(f"http://127.0.0.1:{mon.port}/probe?target=platform",
+                                 headers={"X-Prometheus-Scrape-Timeout-Seconds": "20"})
+    t0 = time.time()
+    with urllib.request.urlopen(req, timeout=30) as r:
+        body = r.read().decode()
+    assert _metric(body, "probe_success") == 1.0, body
+    assert _metric(body, 'verifier_probe_success{leg="sender",target="platform"}') == 1.0
+    assert 'target="connector"' not in body  # a fresh registry: this run's metrics only
+    rows = db.q("SELECT * FROM runs WHERE target='platform' AND trigger='probe' AND started >= ?", t0 - 1)
+    assert len(rows) == 1 and rows[0]["ok"] == 1
+
+
 def test_detach_is_one_route_change_and_reattach_one_recovery(setup, api, connector_id: int) -> None:  # noqa: F811
     mon, db, hook, prom = setup["mon"], setup["db"], setup["hook"], setup["prom"]
     before = len(hook.bodies)
@@ -326,6 +340,49 @@ def test_smarthost_down_is_not_delivered_with_the_reason_then_recovers(setup) ->
     _wait(lambda: [b for b in hook.bodies[before:] if b["status"] == "resolved"], 60, "the recovery notification")
     states = [b["status"] for b in hook.bodies[before:]]
     assert states == ["firing", "resolved"], states
+
+
+def _relay_postfix(lab: Lab, *args: str, what: str) -> None:
+    from verifier.lab import system
+
+    system.run(system.netns_cmd(*args), what=what)
+
+
+def _hold_probes_on_the_smarthost(lab: Lab, on: bool) -> None:
+    """Postfix HOLD on the smarthost for probe messages (header check), or release them."""
+    d = lab.layout.postfix("relay")
+    if on:
+        (d / "hold_checks").write_text("/^X-Verifier-Probe:/ HOLD\n")
+        _relay_postfix(lab, "postconf", "-c", str(d), "-e", f"header_checks = regexp:{d}/hold_checks", what="set hold")
+    else:
+        _relay_postfix(lab, "postconf", "-c", str(d), "-X", "header_checks", what="unset hold")
+    _relay_postfix(lab, "postfix", "-c", str(d), "reload", what="reload the smarthost")
+    if not on:
+        _relay_postfix(lab, "postsuper", "-c", str(d), "-H", "ALL", what="release the held mail")
+        _relay_postfix(lab, "postqueue", "-c", str(d), "-f", what="flush the smarthost")
+
+
+def test_a_message_held_past_the_timeout_is_late_for_its_own_run(setup) -> None:
+    db, lab = setup["db"], setup["lab"]
+    _wait_quiet(db, "connector")
+    t0 = time.time()
+    _hold_probes_on_the_smarthost(lab, True)
+    try:
+        held = db.next_run("connector", t0)
+        legs = db.legs(held["id"])
+        assert legs["sender"]["state"] == "lost" and legs["control"]["state"] == "delivered"
+        queued = [e for e in lab.queue("relay") if e.get("queue_name") == "hold"]
+        assert queued, lab.queue("relay")
+    finally:
+        _hold_probes_on_the_smarthost(lab, False)
+    t1 = time.time()
+    after = db.next_run("connector", t1)
+    assert after["ok"] == 1
+    assert db.legs(after["id"])["sender"]["token"] != legs["sender"]["token"]
+    _wait(lambda: db.legs(held["id"])["sender"]["state"] == "late", 60, "the held message to be recorded late")
+    late = db.legs(held["id"])["sender"]
+    assert late["delivery_seconds"] > DELIVERY and json.loads(late["timings_json"])["late_folder"] == "INBOX"
+    assert db.legs(after["id"])["sender"]["state"] == "delivered"  # the next run counted only its own message
 
 
 def test_kill_9_mid_run_then_restart(setup) -> None:
