@@ -28,6 +28,7 @@ class ExitCode(enum.IntEnum):
     NOT_DELIVERED = 11  # probe: the message never arrived, or bounced
     CONFIG = 12  # configuration or profile file invalid
     CHECK_FAILED = 13  # a preflight check (connector test) failed
+    MAILBOX_BUSY = 14  # the IMAP server refused a connection: its per-user connection limit is reached
 
 
 class VerifierError(Exception):
@@ -80,6 +81,12 @@ class TaskTimeoutError(TaskFailedError, TimeoutError):
 
 class NetworkError(VerifierError, ConnectionError):
     exit_code = ExitCode.NETWORK
+
+
+class MailboxBusyError(NetworkError):
+    """The IMAP server refused a connection because the user has too many open already."""
+
+    exit_code = ExitCode.MAILBOX_BUSY
 
 
 class LabError(VerifierError, RuntimeError):

@@ -136,3 +136,45 @@ def queued(lab: Lab, tag_sender: str, timeout: float = 10.0) -> list[dict]:
 
 def delay_reasons(entries: list[dict]) -> str:
     return " | ".join(r.get("delay_reason", "") for e in entries for r in e.get("recipients", []))
+
+
+# --- planting and inspecting messages in the recipient's mailbox (probe cleanup tests) ---
+
+
+def plant(lab: Lab, raw: bytes, *, folder: str = "INBOX", internaldate: float | None = None) -> None:
+    """Put a message into the mailbox with IMAP APPEND, as any other client could,
+    with the server's INTERNALDATE set to ``internaldate`` (epoch seconds) when given."""
+    import imaplib
+
+    conn = imap(lab)
+    try:
+        when = imaplib.Time2Internaldate(internaldate) if internaldate is not None else None
+        typ, data = conn.append(folder, None, when, raw)
+        assert typ == "OK", data
+    finally:
+        conn.logout()
+
+
+def mailbox_state(lab: Lab, folder: str = "INBOX") -> tuple[int, dict[int, tuple[bytes, bytes]]]:
+    """The folder's UIDNEXT and, per UID, its flags and Subject (read-only, nothing marked seen).
+    ``\\Recent`` is left out of the flags: it belongs to IMAP sessions, not to the message."""
+    import re
+
+    conn = imap(lab)
+    try:
+        typ, data = conn.select(folder, readonly=True)
+        assert typ == "OK", data
+        typ, data = conn.status(folder, "(UIDNEXT)")
+        uidnext = int(re.search(rb"UIDNEXT (\d+)", data[0]).group(1))
+        out: dict[int, tuple[bytes, bytes]] = {}
+        typ, data = conn.uid("FETCH", "1:*", "(UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        for part in data:
+            if isinstance(part, tuple):
+                m = re.search(rb"UID (\d+)", part[0])
+                f = re.search(rb"FLAGS \(([^)]*)\)", part[0])
+                if m:
+                    flags = b" ".join(x for x in (f.group(1) if f else b"").split() if x != rb"\Recent")
+                    out[int(m.group(1))] = (flags, part[1])
+        return uidnext, out
+    finally:
+        conn.logout()

@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, localtime, make_msgid
 from pathlib import Path
 
+import lab_support as ls
 import pytest
 
 from verifier.lab import topology as t
@@ -29,6 +30,20 @@ from verifier.probe.profile import Profile, load_profile
 from verifier.probe.run import run_probe, tls_context
 
 pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _state_home(lab: Lab, tmp_path_factory):
+    """The probe's token secret in a directory of this test run (the CLI runs inherit it)."""
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    pm._DEFAULT_KEYS.clear()
+    yield
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old
+    pm._DEFAULT_KEYS.clear()
 
 
 def _cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
@@ -234,30 +249,78 @@ def test_a_bounce_for_the_probe_is_a_failure(lab: Lab, attached, profile_path: P
     assert not r.ok
 
 
-def test_leftovers_are_swept_and_unrelated_mail_is_never_touched(attached, profile_path: Path) -> None:
+def _lookalike(sender: str, token: str, marker: str, *, header: bool = True, subject_token: bool = True) -> bytes:
+    msg = pm.build(sender, t.RECIPIENT, token, "sender", localtime())
+    msg.replace_header("Subject", f"verifier probe {token if subject_token else ''} (sender) {marker}")
+    if not header:
+        del msg[pm.PROBE_HEADER]
+    return bytes(msg)
+
+
+def test_the_sweep_deletes_only_old_leftovers_it_proves_its_own(lab: Lab, attached, profile_path: Path) -> None:
+    """Forged look-alikes planted with old INTERNALDATEs all survive, unflagged; a real old leftover is swept."""
     prof = load_profile(str(profile_path))
-    marker = f"unrelated-{os.getpid()}-{time.time_ns()}"
-    unrelated = EmailMessage()
-    unrelated["From"] = "friend@elsewhere.test"
-    unrelated["To"] = t.RECIPIENT
-    unrelated["Subject"] = f"lunch? {marker}"
-    unrelated["Date"] = format_datetime(localtime())
-    unrelated.set_content("Not a probe.\n")
-    _deliver_to_mx(unrelated, "friend@elsewhere.test")
-    old_token = pm.new_token(int(time.time()) - 3 * 86400)
-    leftover = pm.build("newsletter@mydomain.test", t.RECIPIENT, old_token, "sender", localtime())
-    leftover.replace_header("Subject", f"verifier probe {old_token} (sender) {marker}-old")
-    _deliver_to_mx(leftover)
-    deadline = time.monotonic() + 20
-    while not asyncio.run(_search_subject(prof, f"{marker}-old")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    key = pm.key_for(prof.secret_file)
+    old = time.time() - 3 * 86400
+    ours = prof.sender.address
+    run = f"sweep-{os.getpid()}-{time.time_ns()}"
+    real = key.new_token(int(old))
+    body = key.new_token(int(old)).rsplit("-", 1)[0]
+    wrong_mac = f"{body}-{'0' * 24}" if not key.is_own_token(f"{body}-{'0' * 24}") else f"{body}-{'1' * 24}"
+    survivors = {
+        "wrong-mac": (_lookalike(ours, wrong_mac, f"{run}-wrong-mac"), old),
+        "old-shape": (_lookalike(ours, "vprobe-00000001" + "ab" * 8, f"{run}-old-shape"), old),
+        "subject-only": (_lookalike(ours, key.new_token(int(old)), f"{run}-subject-only", header=False), old),
+        "foreign-sender": (_lookalike("mallory@elsewhere.test", key.new_token(int(old)), f"{run}-foreign-sender"), old),
+        # a token made long ago, in a message the server received just now: the age is the server's
+        "young-by-internaldate": (_lookalike(ours, key.new_token(int(old)), f"{run}-young-by-internaldate"), None),
+        "unrelated": (f"From: friend@elsewhere.test\r\nTo: {t.RECIPIENT}\r\nSubject: lunch? {run}-unrelated\r\n\r\nNot a probe.\r\n".encode(), old),
+    }
+    for raw, when in survivors.values():
+        ls.plant(lab, raw, internaldate=when)
+    ls.plant(lab, _lookalike(ours, real, f"{run}-real"), internaldate=old)
+    _, before = ls.mailbox_state(lab)
 
     r = asyncio.run(run_probe(prof))
-    assert r.ok
-    assert r.swept >= 1
-    assert not any(pm.carries(leg.found.raw, old_token) for leg in r.legs)  # never taken for this run's
-    assert asyncio.run(_search_subject(prof, f"{marker}-old")) == []  # swept
-    assert len(asyncio.run(_search_subject(prof, f"lunch? {marker}"))) == 1  # untouched
-    # and this run's own messages are gone
-    for leg in r.legs:
+    assert r.ok, [(leg.role, leg.verdict, leg.error) for leg in r.legs]
+    assert r.swept == 1 and r.cleanup_error is None
+
+    _, after = ls.mailbox_state(lab)
+    subjects = {uid: subj for uid, (_, subj) in after.items()}
+    for name in survivors:
+        uids = [u for u, subj in subjects.items() if f"{run}-{name}".encode() in subj]
+        assert len(uids) == 1, f"the {name} look-alike did not survive the sweep"
+        flags_before = before[uids[0]][0]
+        assert after[uids[0]][0] == flags_before and b"Deleted" not in after[uids[0]][0], name
+    assert not any(f"{run}-real".encode() in subj for subj in subjects.values())
+    # the sweep took exactly one message of those present before the run
+    assert set(before) - set(after) == {u for u, (_, subj) in before.items() if f"{run}-real".encode() in subj}
+    for leg in r.legs:  # and this run's own messages are gone
         assert asyncio.run(_search_subject(prof, leg.token)) == []
+
+
+def test_a_mailbox_at_its_connection_limit_is_exit_14_with_the_servers_reason(lab: Lab, attached, profile_path: Path) -> None:
+    """Dovecot at its default mail_max_userip_connections: the refusal is not a login failure."""
+    held = []
+    refusal = None
+    try:
+        for _ in range(30):
+            try:
+                held.append(ls.imap(lab))
+            except Exception as exc:  # noqa: BLE001 - the server's refusal is what we are after
+                refusal = str(exc)
+                break
+        assert refusal is not None and len(held) == 10, (len(held), refusal)  # Dovecot's default limit
+        assert "Maximum number of connections from user+IP exceeded" in refusal
+        proc = _cli("probe", "--profile", str(profile_path), "--quiet")
+        assert proc.returncode == 14, proc.stdout + proc.stderr
+        assert "Maximum number of connections from user+IP exceeded" in proc.stderr
+        assert "refused the login" not in proc.stderr
+        nag = _cli("probe", "--profile", str(profile_path), "--nagios")
+        assert nag.returncode == 3 and nag.stdout.startswith("VERIFIER PROBE UNKNOWN - ") and "Maximum number of connections" in nag.stdout
+    finally:
+        for c in held:
+            try:
+                c.logout()
+            except Exception:  # noqa: BLE001
+                pass

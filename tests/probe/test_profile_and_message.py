@@ -113,3 +113,50 @@ def test_a_dsn_quoting_the_token_is_a_bounce_and_the_probe_is_not():
     assert pm.is_bounce(ndr)
     assert not pm.is_bounce(probe)
     assert pm.headers_of(dsn).endswith(b"\r\n")
+
+
+def test_a_profile_that_is_not_utf8_is_the_profile_error(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "p.toml"
+    path.write_bytes(b'[sender]\naddress = "caf\xe9@mydomain.test"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_profile(str(path))
+    assert "not UTF-8" in str(exc.value) and "\\xe9" not in str(exc.value) and "position" not in str(exc.value)
+    proc = subprocess.run([sys.executable, "-m", "verifier", "probe", "--profile", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 12, proc.stderr
+    assert "not UTF-8" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_password_file_that_is_not_utf8_shows_neither_a_byte_nor_its_position(tmp_path):
+    from verifier.probe.profile import Secret
+
+    path = tmp_path / "pw"
+    path.write_bytes(b"hunter\xfe2secret")
+    with pytest.raises(ConfigError) as exc:
+        Secret(file=str(path)).reveal("the mailbox john@guides.test")
+    text = str(exc.value)
+    assert text == f"The password file {path} for the mailbox john@guides.test is not UTF-8 text."
+    for leak in ("hunter", "secret", "xfe", "0xfe", "position", "6"):
+        assert leak not in text.replace(str(path), "")
+
+
+def test_a_non_utf8_password_file_under_the_cli_is_exit_12_without_the_password(tmp_path):
+    import subprocess
+    import sys
+
+    pw = tmp_path / "pw"
+    pw.write_bytes(b"hunter\xfe2secret")
+    prof = tmp_path / "p.toml"
+    prof.write_text(
+        '[sender]\naddress = "a@mydomain.test"\nsmtp_host = "127.0.0.1"\nexpect = "bypassed"\n'
+        '[recipient]\naddress = "r@guides.test"\nimap_host = "127.0.0.1"\nimap_address = "127.0.0.1"\n'
+        f'password_file = "{pw}"\n[timeouts]\nconnect = 2\n'
+    )
+    proc = subprocess.run([sys.executable, "-m", "verifier", "probe", "--profile", str(prof), "--quiet"],
+                          capture_output=True, text=True, timeout=60, env={**__import__("os").environ})
+    assert proc.returncode == 12, proc.stdout + proc.stderr
+    assert "not UTF-8" in proc.stderr
+    assert "hunter" not in proc.stderr + proc.stdout and "position" not in proc.stderr

@@ -8,6 +8,11 @@ probe is being submitted cannot be missed (no race) and older mail is never
 read. Matching is done on the fetched bytes (token in Subject, header or
 body), not with server-side SEARCH, which some servers answer from a stale
 index.
+
+Nothing is flagged or expunged unless the caller proved the message is the
+tool's own (:func:`verifier.probe.message.proven_own`); the sweep of old
+leftovers proves it here, per message, and judges age by the server's
+INTERNALDATE, never by a time written in the message.
 """
 
 from __future__ import annotations
@@ -16,17 +21,45 @@ import asyncio
 import re
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import aioimaplib
 
-from verifier.errors import ConfigError, CredentialsError, NetworkError, VerifierError
+from verifier.errors import (
+    ConfigError,
+    CredentialsError,
+    MailboxBusyError,
+    NetworkError,
+    VerifierError,
+)
 
 FETCH_LIMIT = 2 * 1024 * 1024  # bytes fetched per message: enough for any probe or bounce
 _UIDNEXT_RE = re.compile(rb"\[UIDNEXT (\d+)\]")
+_UIDVALIDITY_RE = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 _FETCH_RE = re.compile(rb"FETCH \(.*?UID (\d+)")
 _INTERNALDATE_RE = re.compile(rb'INTERNALDATE "([^"]+)"')
+SWEEP_LIMIT = 200  # candidates examined per folder per sweep; the rest wait for the next sweep
+# How servers word a refusal because the user has too many connections open (Dovecot:
+# "Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)").
+_BUSY_RE = re.compile(r"maximum number of connections|too many (simultaneous |concurrent |open )?connections|connection limit", re.I)
+
+
+def parse_internaldate(text: str | None) -> float | None:
+    """An IMAP date-time ("03-Dec-2026 10:25:01 +0000") as epoch seconds, or None."""
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text.strip(), "%d-%b-%Y %H:%M:%S %z").timestamp()
+    except ValueError:
+        return None
+
+
+def _server_text(resp) -> str:
+    text = b" ".join(bytes(x) for x in resp.lines if isinstance(x, bytes | bytearray))
+    text = text.decode("utf-8", "replace")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:200]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +88,14 @@ class _TLSImap(aioimaplib.IMAP4_SSL):
         )
 
 
+def _uids(resp) -> list[int]:
+    out = []
+    for line in resp.lines:
+        if isinstance(line, bytes | bytearray) and not bytes(line).startswith(b"SEARCH completed"):
+            out.extend(int(tok) for tok in bytes(line).split() if tok.isdigit() and len(tok) <= 10)
+    return out
+
+
 def _check(resp, what: str, error: type[VerifierError] = NetworkError) -> None:
     if resp.result != "OK":
         text = b" ".join(x for x in resp.lines if isinstance(x, bytes | bytearray))[:200].decode("utf-8", "replace")
@@ -71,8 +112,9 @@ class FolderWatch:
         self.timeout = timeout
         self.want_idle = use_idle
         self.client: _TLSImap | None = None
-        self.uidnext: int | None = None
-        self.examined: set[int] = set()
+        self.uidnext: int | None = None  # the folder's UIDNEXT when it was opened
+        self.next_uid: int | None = None  # the lowest UID not yet examined
+        self.uidvalidity: int | None = None
         self.idle = False
         self.uidplus = False
         self._interrupted = False
@@ -88,32 +130,42 @@ class FolderWatch:
             raise NetworkError(f"The IMAP server {self.server_hostname} presented a certificate that does not verify: {exc.verify_message}.") from None
         except (TimeoutError, OSError) as exc:
             raise NetworkError(f"Cannot connect to the IMAP server {self.server_hostname} ({self.address}:{self.port}): {getattr(exc, 'strerror', None) or type(exc).__name__}.") from None
-        resp = await self.client.login(self.username, self._password)
+        try:
+            resp = await self.client.login(self.username, self._password)
+        except (TimeoutError, OSError) as exc:
+            raise NetworkError(f"The IMAP server {self.server_hostname} dropped the connection during login: {getattr(exc, 'strerror', None) or type(exc).__name__}.") from None
         if resp.result != "OK":
-            raise CredentialsError(f"The IMAP server {self.server_hostname} refused the login of {self.username}.")
+            reason = _server_text(resp)
+            if _BUSY_RE.search(reason):
+                raise MailboxBusyError(
+                    f"The IMAP server {self.server_hostname} refused a connection for {self.username} because too many are open: {reason}.",
+                    hint="lower the number of probes sharing this mailbox, or [recipient] max_connections",
+                )
+            raise CredentialsError(f"The IMAP server {self.server_hostname} refused the login of {self.username}: {reason or resp.result}.")
         self.idle = self.want_idle and self.client.has_capability("IDLE")
         self.uidplus = self.client.has_capability("UIDPLUS")
         resp = await self.client.select(self.folder)
         _check(resp, f"to open the folder {self.folder}", ConfigError)
+        uidnext = uidvalidity = None
         for line in resp.lines:
-            m = _UIDNEXT_RE.search(bytes(line)) if isinstance(line, bytes | bytearray) else None
+            if not isinstance(line, bytes | bytearray):
+                continue
+            m = _UIDNEXT_RE.search(bytes(line))
             if m:
-                self.uidnext = int(m.group(1))
-        if self.uidnext is None:
-            self.uidnext = 1
+                uidnext = int(m.group(1))
+            m = _UIDVALIDITY_RE.search(bytes(line))
+            if m:
+                uidvalidity = int(m.group(1))
+        uidnext = uidnext or 1
+        if self.next_uid is None or uidvalidity != self.uidvalidity:
+            self.uidnext = self.next_uid = uidnext  # first open (or the folder was recreated)
+        self.uidvalidity = uidvalidity
 
     async def _new_uids(self) -> list[int]:
-        resp = await self.client.uid_search(f"UID {self.uidnext}:*", charset=None)
+        resp = await self.client.uid_search(f"UID {self.next_uid}:*", charset=None)
         _check(resp, "a search")
-        uids: list[int] = []
-        for line in resp.lines:
-            if isinstance(line, bytes | bytearray) and not line.startswith(b"SEARCH completed"):
-                for tok in bytes(line).split():
-                    if tok.isdigit():
-                        uid = int(tok)
-                        if uid >= self.uidnext and uid not in self.examined:
-                            uids.append(uid)
-        return sorted(uids)
+        # UIDs only grow (RFC 9051 2.3.1.1): everything below the watermark was examined.
+        return sorted({uid for uid in _uids(resp) if uid >= self.next_uid})
 
     async def fetch(self, uid: int) -> Fetched | None:
         resp = await self.client.uid("fetch", str(uid), f"(UID INTERNALDATE BODY.PEEK[]<0.{FETCH_LIMIT}>)")
@@ -133,7 +185,7 @@ class FolderWatch:
     async def scan(self) -> list[Fetched]:
         out = []
         for uid in await self._new_uids():
-            self.examined.add(uid)
+            self.next_uid = max(self.next_uid, uid + 1)
             f = await self.fetch(uid)
             if f is not None:
                 out.append(f)
@@ -169,41 +221,54 @@ class FolderWatch:
         if self.client is not None and self.client.has_pending_idle():
             await self.client.stop_wait_server_push()
 
-    async def delete(self, uids: list[int]) -> None:
-        """Flag and expunge exactly these UIDs. Without UIDPLUS they are only flagged \\Deleted:
-        a plain EXPUNGE would also remove other messages a user had flagged."""
+    async def delete(self, uids: Iterable[int]) -> None:
+        """Flag and expunge exactly these UIDs, which the caller proved are the tool's own.
+        Without UIDPLUS they are only flagged \\Deleted: a plain EXPUNGE would also remove
+        other messages a user had flagged."""
+        uids = sorted(set(uids))
         if not uids:
             return
-        uid_set = ",".join(str(u) for u in sorted(uids))
+        uid_set = ",".join(str(u) for u in uids)
         resp = await self.client.uid("store", uid_set, "+FLAGS.SILENT", r"(\Deleted)")
         _check(resp, "to flag the probe messages as deleted")
         if self.uidplus:
             resp = await self.client.uid("expunge", uid_set)
             _check(resp, "to expunge the probe messages")
 
-    async def find_leftovers(self, older_than_epoch: float, is_probe: Callable[[bytes], str | None]) -> list[int]:
-        """UIDs of earlier probes' messages (by their header) made before ``older_than_epoch``."""
+    async def find_leftovers(self, older_than_epoch: float, own_senders: Iterable[str], key) -> list[int]:
+        """UIDs of earlier probes' messages that are provably the tool's own and old enough.
+
+        A candidate is any message the server finds with an ``X-Verifier-Probe`` header
+        (the server's SEARCH only narrows; nothing is decided on it). Each is then proven
+        from its own fetched header fields: the header's token verifies under ``key``, its
+        From is one of ``own_senders``, and its INTERNALDATE (the server's arrival time,
+        not the token's time) is before ``older_than_epoch``.
+        """
+        from verifier.probe.message import proven_own
+
         resp = await self.client.uid_search("HEADER", "X-Verifier-Probe", "vprobe-", charset=None)
         if resp.result != "OK":
             return []
+        senders = tuple(own_senders)
         found = []
-        for line in resp.lines:
-            if not isinstance(line, bytes | bytearray) or line.startswith(b"SEARCH completed"):
+        for uid in sorted(set(_uids(resp)))[:SWEEP_LIMIT]:
+            if self.next_uid is not None and uid >= self.next_uid:
+                continue  # not examined yet: the waiting probes' business first, not the sweep's
+            r = await self.client.uid("fetch", str(uid), "(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS (X-Verifier-Probe From)])")
+            if r.result != "OK":
                 continue
-            for tok in bytes(line).split():
-                if tok.isdigit():
-                    uid = int(tok)
-                    if self.uidnext is not None and uid >= self.uidnext:
-                        continue  # this run's window: handled by the run itself
-                    r = await self.client.uid("fetch", str(uid), "(UID BODY.PEEK[HEADER.FIELDS (X-Verifier-Probe)])")
-                    blob = b"".join(bytes(x) for x in r.lines if isinstance(x, bytearray))
-                    token = is_probe(blob)
-                    if token is not None:
-                        from verifier.probe.message import token_time
-
-                        t = token_time(token)
-                        if t is not None and t < older_than_epoch:
-                            found.append(uid)
+            idate, blob = None, b""
+            for line in r.lines:
+                if isinstance(line, bytearray):
+                    blob += bytes(line)
+                elif isinstance(line, bytes) and b"FETCH" in line:
+                    m = _INTERNALDATE_RE.search(line)
+                    idate = m.group(1).decode("ascii", "replace") if m else idate
+            arrived = parse_internaldate(idate)
+            if arrived is None or arrived >= older_than_epoch:
+                continue
+            if proven_own(blob + b"\r\n", senders, key) is not None:
+                found.append(uid)
         return found
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from verifier.errors import ConfigError
 
 _TLS_MODES = ("starttls", "implicit")
+_MAX_SECRET_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +29,24 @@ class Secret:
             value = os.environ.get(self.env)
             if value is None:
                 raise ConfigError(f"The environment variable {self.env} named for {what} is not set.")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ConfigError(f"The environment variable {self.env} named for {what} is not UTF-8 text.") from None
             return value
         if self.file:
             try:
-                with open(self.file, encoding="utf-8") as fh:
-                    return fh.read().strip("\r\n")
+                with open(self.file, "rb") as fh:
+                    data = fh.read(_MAX_SECRET_BYTES + 1)
             except OSError as exc:
                 raise ConfigError(f"Cannot read the password file {self.file} for {what}: {exc.strerror or exc}.") from None
+            if len(data) > _MAX_SECRET_BYTES:
+                raise ConfigError(f"The password file {self.file} for {what} is longer than {_MAX_SECRET_BYTES} bytes.")
+            try:
+                return data.decode("utf-8").strip("\r\n")
+            except UnicodeDecodeError:
+                # The decoder's message quotes the offending byte and its position: say neither.
+                raise ConfigError(f"The password file {self.file} for {what} is not UTF-8 text.") from None
         return None
 
     def __repr__(self) -> str:
@@ -74,6 +86,7 @@ class Mailbox:
     connect_address: str | None = None
     authserv_id: str | None = None  # the recipient's authserv-id, when known
     idle: bool = True  # False: poll even when the server offers IDLE
+    max_connections: int = 4  # IMAP connections the probe may hold at once to this mailbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +118,7 @@ class Profile:
     sweep_after: float = 24 * 3600.0
     fast_window: float = 5.0  # seconds after submission during which the mailbox is polled quickly
     fast_poll: float = 0.1
+    secret_file: str | None = None  # the token secret; None: $XDG_STATE_HOME/verifier/probe-token.key
 
 
 def _get(table: dict, key: str, typ, where: str, default=None, required: bool = False):
@@ -148,6 +162,10 @@ def _smtp(table: dict, where: str) -> SmtpAccount:
     )
 
 
+def _expand(path: str | None) -> str | None:
+    return os.path.expanduser(path) if path else None
+
+
 def load_profile(path: str) -> Profile:
     try:
         with open(path, "rb") as fh:
@@ -156,6 +174,9 @@ def load_profile(path: str) -> Profile:
         raise ConfigError(f"The profile {path} does not exist.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot read the profile {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        # Never echo the decoder's message: it quotes bytes of the file.
+        raise ConfigError(f"The profile {path} is not UTF-8 text (TOML files must be).") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"The profile {path} is not valid TOML: {exc}.") from None
     return profile_from_dict(data, name=os.path.basename(path))
@@ -184,7 +205,13 @@ def profile_from_dict(data: dict, name: str = "profile") -> Profile:
         connect_address=_get(rec, "imap_address", str, "recipient"),
         authserv_id=_get(rec, "authserv_id", str, "recipient"),
         idle=_get(rec, "idle", bool, "recipient", True),
+        max_connections=_get(rec, "max_connections", int, "recipient", 4),
     )
+    if not 1 <= mailbox.max_connections <= 64:
+        raise ConfigError("The profile's [recipient] max_connections must be between 1 and 64.")
+    if len(mailbox.folders) > mailbox.max_connections:
+        raise ConfigError("The profile's [recipient] folders need one IMAP connection each: "
+                          "name no more folders than max_connections allows.")
     control = _smtp(data["control"], "control") if isinstance(data.get("control"), dict) else None
     platform = None
     if isinstance(data.get("platform"), dict):
@@ -201,6 +228,7 @@ def profile_from_dict(data: dict, name: str = "profile") -> Profile:
     t = data.get("timeouts", {}) if isinstance(data.get("timeouts"), dict) else {}
     expect_t = data.get("expect", {}) if isinstance(data.get("expect"), dict) else {}
     msg_t = data.get("message", {}) if isinstance(data.get("message"), dict) else {}
+    state_t = data.get("state", {}) if isinstance(data.get("state"), dict) else {}
     sh_login = None
     if isinstance(data.get("smarthost"), dict):
         sh = data["smarthost"]
@@ -228,6 +256,7 @@ def profile_from_dict(data: dict, name: str = "profile") -> Profile:
         sweep_after=_get(t, "sweep_after", float, "timeouts", 24 * 3600.0),
         fast_window=_get(t, "fast_window", float, "timeouts", 5.0),
         fast_poll=_get(t, "fast_poll", float, "timeouts", 0.1),
+        secret_file=_expand(_get(state_t, "secret_file", str, "state")),
     )
     if prof.fast_poll < 0.05 or prof.fast_window < 0:
         raise ConfigError("The profile's [timeouts] fast_poll must be at least 0.05 s and fast_window not negative.")

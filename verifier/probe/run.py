@@ -9,16 +9,19 @@ Order matters and is the point of the design:
 3. open every watched folder and note its UIDNEXT *before* sending;
 4. submit the attached sender's message, then the control's;
 5. wait (IDLE, renewed; polling without IDLE) until each token is seen,
-   a bounce quoting it arrives, or the timeout;
+   a bounce quoting it arrives, or the timeout; the mailbox's watchers are
+   shared with every other probe of the same hub (verifier.probe.mailbox);
 6. analyse each message with the same engine as ``verifier analyze``;
-7. delete exactly the messages this run created, and sweep earlier probes'
-   leftovers older than the profile's limit.
+7. delete exactly the messages this run created (each proven the tool's own),
+   and sweep earlier probes' leftovers that are provably the tool's own and
+   older than the profile's limit by the server's INTERNALDATE.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -41,7 +44,8 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.probe import message as pm
-from verifier.probe.imap import Fetched, FolderWatch
+from verifier.probe.imap import Fetched
+from verifier.probe.mailbox import MailboxHub
 from verifier.probe.profile import Profile, SmtpAccount
 from verifier.probe.smtp import Submitted, submit
 
@@ -127,6 +131,33 @@ def tls_context(profile: Profile) -> ssl.SSLContext:
     return ctx
 
 
+async def _in_daemon_thread(fn, *args):
+    """``fn(*args)`` in a daemon thread: python-ovh is synchronous, and a hung API must not keep
+    the process alive past an overall timeout (``asyncio.to_thread`` threads are joined at exit)."""
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+
+    def settle(ok: bool, value) -> None:
+        if not fut.done():
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+
+    def work() -> None:
+        try:
+            ok, value = True, fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task as is
+            ok, value = False, exc
+        try:
+            loop.call_soon_threadsafe(settle, ok, value)
+        except RuntimeError:
+            pass  # the loop is gone: nobody waits for this answer any more
+
+    threading.Thread(target=work, name="verifier-api", daemon=True).start()
+    return await fut
+
+
 # --------------------------------------------------------------------------- expectations
 
 
@@ -136,7 +167,9 @@ def api_expectations(profile: Profile) -> tuple[list[Expectation], str | None]:
     from verifier.platform.client import ClientSettings, make_client
 
     p = profile.platform
-    client, _ = make_client(ClientSettings(endpoint=p.endpoint, config_file=p.config_file))
+    # The request timeout follows the profile's connect timeout, so a hung API cannot outlive
+    # an overall --timeout (the call runs in a thread, which cannot be cancelled).
+    client, _ = make_client(ClientSettings(endpoint=p.endpoint, config_file=p.config_file, timeout=profile.connect_timeout))
     org, svc = pick_service(client, p.organization, p.service)
     api = ExchangeApi(client, org, svc)
     hostname = api.service().hostname
@@ -169,9 +202,15 @@ def api_expectations(profile: Profile) -> tuple[list[Expectation], str | None]:
 # --------------------------------------------------------------------------- the run
 
 
-async def run_probe(profile: Profile, progress: Progress | None = None, *, now: Callable[[], float] = time.time,
-                    on_submitted: OnSubmitted | None = None) -> ProbeResult:
-    """Run one probe. ``on_submitted`` is called with each leg right after its submission."""
+async def run_probe(profile: Profile, progress: Progress | None = None, *, hub: MailboxHub | None = None,
+                    now: Callable[[], float] = time.time, on_submitted: OnSubmitted | None = None,
+                    deadline: float | None = None) -> ProbeResult:
+    """Run one probe.
+
+    ``hub``: the :class:`~verifier.probe.mailbox.MailboxHub` whose watchers to share (a
+    private one, closed at the end, when None). ``on_submitted`` is called with each leg
+    right after its submission. ``deadline`` (``time.monotonic()``): stop waiting for
+    delivery by then, whatever the profile's delivery timeout says."""
     say = progress or (lambda _msg: None)
     start_mono = time.monotonic()
     started = datetime.now(UTC)
@@ -180,7 +219,7 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
     # 1. expectations
     if profile.platform is not None:
         say("asking the API what each address must do")
-        exps, hostname = await asyncio.to_thread(api_expectations, profile)
+        exps, hostname = await _in_daemon_thread(api_expectations, profile)
         by_role = {e.role: e for e in exps}
     else:
         by_role = {}
@@ -224,30 +263,21 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             connector_id=smart.connector_id,
         )
 
-    # 3. watch the mailbox
+    # 3. watch the mailbox (through the shared hub, or a private one for this run)
     rec = profile.recipient
-    rec_password = rec.password.reveal(f"the mailbox {rec.address}")
+    key = pm.key_for(profile.secret_file)
     imap_addr = rec.connect_address or (await resolve(rec.host, resolver))[0]
-    watches = [
-        FolderWatch(address=imap_addr, port=rec.port, server_hostname=rec.host, ssl_context=ctx,
-                    username=rec.username or rec.address, password=rec_password or "", folder=f,
-                    timeout=profile.connect_timeout, use_idle=rec.idle)
-        for f in rec.folders
-    ]
-    say(f"opening {', '.join(rec.folders)} on {rec.host}")
-    opened: list[FolderWatch] = []
+    own_hub = hub is None
+    if hub is None:
+        hub = MailboxHub(max_connections=rec.max_connections, sweep_interval=0.0)
+    sub = None
     try:
-        for w in watches:
-            try:
-                await w.open()
-                opened.append(w)
-            except VerifierError as exc:
-                if w.folder == rec.folders[0]:
-                    raise
-                say(f"folder {w.folder} not watched: {exc}")
         legs = []
         for role, acct in legs_spec:
-            legs.append(Leg(role, acct, expectations[role], pm.new_token(int(now()))))
+            legs.append(Leg(role, acct, expectations[role], key.new_token(int(now()))))
+        say(f"opening {', '.join(rec.folders)} on {rec.host}")
+        sub = await hub.subscribe(profile, {leg.token: leg.account.address for leg in legs},
+                                  address=imap_addr, ssl_context=ctx, key=key, progress=say)
 
         # 4. submit
         for leg in legs:
@@ -258,6 +288,7 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             msg = pm.build(acct.address, rec.address, leg.token, leg.role, leg.sent_wall, profile.subject_prefix)
             say(f"submitting the {leg.role} message from {acct.address} to {acct.host}:{acct.port}")
             leg.sent_at = time.monotonic()
+            sub.submitted()
             try:
                 leg.submitted = await submit(address=addr, port=acct.port, server_hostname=acct.host, ssl_context=ctx,
                                              username=acct.username, password=password, message=msg,
@@ -266,51 +297,27 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             except VerifierError as exc:
                 leg.error = str(exc)
                 leg.verdict = VERDICT_NOT_DELIVERED
+            sub.submitted()
             if on_submitted is not None and leg.submitted is not None:
                 maybe = on_submitted(leg)
                 if maybe is not None:
                     await maybe
 
         # 5. wait
-        pending = {leg.token: leg for leg in legs if leg.submitted is not None}
-        deadline = time.monotonic() + profile.delivery_timeout
-        fast_until = time.monotonic() + profile.fast_window
-        while pending and time.monotonic() < deadline:
-            for w in opened:
-                for f in await w.scan():
-                    for token, leg in list(pending.items()):
-                        if not pm.carries(f.raw, token):
-                            continue
-                        if pm.is_bounce(f.raw):
-                            leg.bounce = f
-                        else:
-                            leg.found = f
-                        del pending[token]
-            if not pending:
-                break
-            remaining = deadline - time.monotonic()
+        sent = {leg.token for leg in legs if leg.submitted is not None}
+        end = time.monotonic() + profile.delivery_timeout
+        if deadline is not None:
+            end = min(end, deadline)
+        while sent & sub.pending:
+            remaining = end - time.monotonic()
             if remaining <= 0:
                 break
-            waiting = ", ".join(sorted(leg.role for leg in pending.values()))
+            waiting = ", ".join(sorted(leg.role for leg in legs if leg.token in sent & sub.pending))
             say(f"waiting for {waiting} ({remaining:.0f} s left)")
-            if time.monotonic() < fast_until:
-                # Right after submission the message is moments away: look often (NOOP makes the
-                # server report new mail at once), rather than wait for IDLE, which Dovecot, for
-                # one, delays by half a second.
-                await asyncio.sleep(min(remaining, profile.fast_poll))
-                for w in opened:
-                    await w.client.noop()
-                continue
-            # IDLE on every watched folder at once; the first change ends the others' waits.
-            waits = [asyncio.create_task(w.wait_change(min(remaining, profile.idle_renew), profile.poll_interval)) for w in opened]
-            _, still = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            for w in opened:
-                await w.interrupt()
-            if still:
-                await asyncio.wait(still, timeout=profile.connect_timeout)
-            for t in waits:
-                if t.done() and not t.cancelled() and t.exception() is not None:
-                    raise t.exception()
+            await sub.wait(min(remaining, 1.0))
+        for leg in legs:
+            leg.found = sub.found.get(leg.token)
+            leg.bounce = sub.bounces.get(leg.token)
 
         # 6. analyse
         opts_smarthosts = tuple(dict.fromkeys([*smart_names, *smart_ips, *profile.smarthosts]))
@@ -350,29 +357,21 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, now: 
             except VerifierError as exc:
                 leg.checks_error = str(exc)
 
-        # 7. clean up
-        result = ProbeResult(profile.name, hostname, legs, started=started,
-                             watch="idle" if opened and opened[0].idle else "poll", preflight=preflight)
+        # 7. clean up: only what is provably the tool's own (docs/probe.md, "Cleanup")
+        result = ProbeResult(profile.name, hostname, legs, started=started, watch=sub.watch, preflight=preflight)
         try:
-            for w in opened:
-                mine = [leg.found.uid for leg in legs if leg.found and leg.found.folder == w.folder]
-                mine += [leg.bounce.uid for leg in legs if leg.bounce and leg.bounce.folder == w.folder]
-                await w.delete(mine)
-                old = await w.find_leftovers(now() - profile.sweep_after, _probe_token)
-                await w.delete(old)
-                result.swept += len(old)
+            await sub.delete_own()
+            own = [profile.sender.address] + ([profile.control.address] if profile.control else [])
+            result.swept = await sub.sweep(now() - profile.sweep_after, own)
         except VerifierError as exc:
             result.cleanup_error = str(exc)
         result.seconds = round(time.monotonic() - start_mono, 3)
         return result
     finally:
-        for w in opened:
-            await w.close()
-
-
-def _probe_token(header_blob: bytes) -> str | None:
-    m = pm.TOKEN_RE.search(header_blob.decode("latin-1"))
-    return m.group(0) if m else None
+        if sub is not None:
+            sub.close()
+        if own_hub:
+            await hub.close()
 
 
 def _header_timings(leg: Leg) -> dict:

@@ -92,11 +92,20 @@ def render_text(r: ProbeResult, *, colour: bool = False, route_changes: list[dic
     return "\n".join(lines) + "\n"
 
 
-def nagios(r: ProbeResult, route_changes: list[dict] | None = None) -> tuple[int, str]:
-    """Status line with perfdata, and the plugin exit code."""
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def nagios(r: ProbeResult, route_changes: list[dict] | None = None, *,
+           warning: float | None = None, critical: float | None = None) -> tuple[int, str]:
+    """Status line with perfdata, and the plugin exit code.
+
+    ``warning``/``critical``: seconds from submission to the mailbox above which a delivered
+    leg is WARNING/CRITICAL. A value that could not be measured is ``U`` in the perfdata."""
     code = NAGIOS_OK
     parts = [f"route changed for {c['role']} ({c['before']} -> {c['after']})" for c in route_changes or []]
     for leg in r.legs:
+        mb = leg.timings.get("mailbox")
         if leg.as_expected:
             parts.append(f"{leg.role} {leg.verdict}")
             if leg.analysis and any(f.code in ("dkim.fail", "spf.not-pass") for f in leg.analysis.findings):
@@ -106,17 +115,26 @@ def nagios(r: ProbeResult, route_changes: list[dict] | None = None) -> tuple[int
         else:
             parts.append(f"{leg.role} {leg.verdict} (expected {leg.expectation.expect})")
             code = NAGIOS_CRITICAL
+        if isinstance(mb, int | float):
+            if critical is not None and mb > critical:
+                parts.append(f"{leg.role} delivery {mb:.1f} s > {critical:g} s")
+                code = NAGIOS_CRITICAL
+            elif warning is not None and mb > warning:
+                parts.append(f"{leg.role} delivery {mb:.1f} s > {warning:g} s")
+                code = max(code, NAGIOS_WARNING)
     if r.cleanup_error:
         code = max(code, NAGIOS_WARNING)
     word = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}[code]
     perf = []
     for leg in r.legs:
         mb = leg.timings.get("mailbox")
-        perf.append(f"{leg.role}_delivery={'' if mb is None else f'{mb:.3f}'}s;;;0")
+        value = f"{mb:.3f}s" if isinstance(mb, int | float) else "U"
+        perf.append(f"{leg.role}_delivery={value};{_num(warning)};{_num(critical)};0")
         perf.append(f"{leg.role}_route_ok={1 if leg.as_expected else 0};;1:;0;1")
     perf.append(f"duration={r.seconds:.3f}s;;;0")
     return code, f"VERIFIER PROBE {word} - " + "; ".join(parts) + " | " + " ".join(perf)
 
 
 def nagios_unknown(message: str) -> str:
-    return f"VERIFIER PROBE UNKNOWN - {message}"
+    """The UNKNOWN status line: one line, whatever the message holds."""
+    return "VERIFIER PROBE UNKNOWN - " + " ".join(message.replace("|", "/").split())
