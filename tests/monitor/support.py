@@ -10,7 +10,8 @@ PROFILE = {
                "password_env": "VERIFIER_TEST_UNSET"},
     "control": {"address": "contact@mydomain.test", "smtp_host": "mail.platform.test", "expect": "bypassed",
                 "password_env": "VERIFIER_TEST_UNSET"},
-    "recipient": {"address": "john.smith@guides.test", "imap_host": "imap.guides.test", "password_env": "VERIFIER_TEST_UNSET"},
+    "recipient": {"address": "john.smith@guides.test", "imap_host": "imap.guides.test", "imap_address": "127.0.0.1",
+                  "password_env": "VERIFIER_TEST_UNSET"},
 }
 
 

@@ -30,11 +30,11 @@ async def sweep_tokens(profile: Profile, tokens: Iterable[str]) -> list[tuple[st
 
     Returns ``(token, folder, uid, is_bounce, arrived_epoch)`` for each message removed.
     """
-    from email.utils import parsedate_to_datetime
-
     from verifier.probe.run import resolve, tls_context
 
-    wanted = list(dict.fromkeys(tokens))[:MAX_TOKENS_PER_SWEEP]
+    own = getattr(pm, "is_own_token", None)
+    # The history proves the monitor sent these; with provable tokens the token's MAC must verify too.
+    wanted = [tk for tk in dict.fromkeys(tokens) if own is None or own(tk)][:MAX_TOKENS_PER_SWEEP]
     if not wanted:
         return []
     rec = profile.recipient
@@ -71,18 +71,24 @@ async def sweep_tokens(profile: Profile, tokens: Iterable[str]) -> list[tuple[st
                     f = await w.fetch(uid)
                     if f is None or not pm.carries(f.raw, token):
                         continue  # the server's search is only a hint: the token must really be there
-                    arrived = None
-                    if f.internaldate:
-                        try:
-                            arrived = parsedate_to_datetime(_imap_date(f.internaldate)).timestamp()
-                        except (TypeError, ValueError):
-                            arrived = None
-                    found.append((token, folder, uid, pm.is_bounce(f.raw), arrived or time.time()))
+                    found.append((token, folder, uid, pm.is_bounce(f.raw), arrival_time(f)))
                     mine.append(uid)
             await w.delete(mine)
         finally:
             await w.close()
     return found
+
+
+def arrival_time(f) -> float:
+    """When the server received the message (INTERNALDATE), or now if it does not say."""
+    from email.utils import parsedate_to_datetime
+
+    if f.internaldate:
+        try:
+            return parsedate_to_datetime(_imap_date(f.internaldate)).timestamp()
+        except (TypeError, ValueError, IndexError):
+            pass
+    return time.time()
 
 
 def _imap_date(text: str) -> str:

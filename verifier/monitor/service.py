@@ -60,6 +60,11 @@ class Monitor:
         self.bound_port: int | None = None
         self.started = time.time()
         self.last_outcome: dict[str, Outcome] = {}
+        self.hub = None  # the shared MailboxHub: one IMAP watcher per (mailbox, folder) for every run
+        self._pending_late: dict[str, tuple[float, str, bool]] = {}
+        import inspect
+
+        self._runner_args = set(inspect.signature(self.runner).parameters)
         self._declare_all()
 
     # ------------------------------------------------------------------ set-up
@@ -74,6 +79,37 @@ class Monitor:
         if self.sem is None:
             self.sem = asyncio.Semaphore(self.cfg.concurrency)
             self.stopping = asyncio.Event()
+        if self.hub is None and "hub" in self._runner_args:
+            from verifier.probe.mailbox import MailboxHub
+
+            self.hub = MailboxHub(max_connections=self.cfg.max_connections, on_late=self._on_late)
+
+    async def _on_late(self, token: str, fetched) -> None:
+        """The hub saw a message of a run that stopped waiting for it: record it against that run."""
+        from verifier.monitor.late import arrival_time
+        from verifier.probe import message as pm
+
+        arrived = arrival_time(fetched)
+        bounce = pm.is_bounce(fetched.raw)
+        row = self.history.db.execute(
+            "SELECT runs.status FROM legs JOIN runs ON runs.id = legs.run_id WHERE legs.token=?", (token,)).fetchone()
+        if row is not None and row[0] == "running":
+            self._pending_late[token] = (arrived, fetched.folder, bounce)  # applied when its run is written
+            return
+        self._record_late(token, arrived, fetched.folder, bounce)
+
+    def _record_late(self, token: str, arrived: float, folder: str, bounce: bool) -> None:
+        if bounce:
+            self.history.db.execute("UPDATE legs SET state='bounced', error=coalesce(error, '') || "
+                                    "' (a bounce arrived later)' WHERE token=? AND state IN ('sent', 'lost')", (token,))
+            return
+        info = self.history.mark_late(token, arrived, folder)
+        if info is None:
+            return
+        self.metrics.late.labels(info["target"], info["role"]).inc()
+        log.info("late arrival for run %s of %s (%s)", info["run_id"], info["target"], info["role"], extra={
+            "event": "late", "target": info["target"], "run_id": info["run_id"], "role": info["role"],
+            "delivery_seconds": info["delivery_seconds"], "folder": folder})
 
     # ------------------------------------------------------------------ one run
     async def run_target(self, target: Target, *, trigger: str = "schedule", deadline: float | None = None,
@@ -119,7 +155,12 @@ class Monitor:
         outcome = Outcome(run_id, target.name, False, "done")
         result = None
         try:
-            coro = self.runner(profile, progress, on_submitted=on_submitted)
+            kwargs: dict = {"on_submitted": on_submitted}
+            if self.hub is not None:
+                kwargs["hub"] = self.hub
+            if deadline is not None and "deadline" in self._runner_args:
+                kwargs["deadline"] = deadline - 0.5
+            coro = self.runner(profile, progress, **kwargs)
             if deadline is not None:
                 result = await asyncio.wait_for(coro, max(0.5, deadline - time.monotonic()))
             else:
@@ -154,6 +195,10 @@ class Monitor:
             outcome.smarthost_ok = result.preflight.ok if result.preflight is not None else None
         for rec in outcome.legs:
             h.finish_leg(run_id, rec)
+        for rec in outcome.legs:
+            pending = self._pending_late.pop(rec.get("token") or "", None)
+            if pending is not None:
+                self._record_late(rec["token"], *pending)
         outcome.events = self._changes(target.name, run_id, outcome.legs)
         for ev in outcome.events:
             h.add_event(ev)
@@ -250,20 +295,9 @@ class Monitor:
             self.metrics.errors.labels("sweep").inc()
             log.info("late sweep of %s failed: %s", target.name, exc, extra={"event": "sweep-error", "target": target.name})
             return 0
-        n = 0
         for token, folder, _uid, bounce, arrived in found:
-            if bounce:
-                self.history.db.execute("UPDATE legs SET state='bounced', error=coalesce(error, '') || "
-                                        "' (a bounce arrived later)' WHERE token=? AND state IN ('sent', 'lost')", (token,))
-                continue
-            info = self.history.mark_late(token, arrived or time.time(), folder)
-            if info is not None:
-                n += 1
-                self.metrics.late.labels(target.name, info["role"]).inc()
-                log.info("late arrival for run %s of %s (%s)", info["run_id"], target.name, info["role"], extra={
-                    "event": "late", "target": target.name, "run_id": info["run_id"], "role": info["role"],
-                    "delivery_seconds": info["delivery_seconds"], "folder": folder})
-        return n
+            self._record_late(token, arrived or time.time(), folder, bounce)
+        return len(found)
 
     async def startup_sweep(self) -> None:
         for target in self.cfg.targets:
@@ -387,6 +421,9 @@ class Monitor:
             self.write_textfile()
             if runner is not None:
                 await runner.cleanup()
+            if self.hub is not None:
+                with contextlib.suppress(Exception):
+                    await self.hub.close()
             self.history.close()
             log.info("monitor stopped", extra={"event": "stopped"})
         return code
