@@ -59,7 +59,9 @@ sed -i 's/^min_interval = .*/min_interval = 0/; s/^delivery = .*/delivery = 10/'
 $v monitor --config "$work/monitor.toml" 2> "$work/monitor.log" &
 mon_pid=$!
 
-runs() { $v monitor history connector --config "$work/monitor.toml" --json | $py -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))'; }
+# finished runs of the 'connector' target (0 before the history exists)
+runs() { $v monitor history connector --config "$work/monitor.toml" --json 2>/dev/null \
+  | $py -c 'import json,sys; t=sys.stdin.read(); print(sum(r["status"] != "running" for r in json.loads(t)["runs"]) if t else 0)'; }
 wait_runs() { local n=$1; for _ in $(seq 1 120); do [ "$(runs)" -ge "$n" ] && return 0; sleep 1; done; echo "monitor-demo: no run" >&2; exit 1; }
 
 echo "== first runs"
