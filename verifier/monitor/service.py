@@ -79,6 +79,7 @@ class Monitor:
         if self.sem is None:
             self.sem = asyncio.Semaphore(self.cfg.concurrency)
             self.stopping = asyncio.Event()
+            self.sweep_sem = asyncio.Semaphore(1)  # one sweep connection at a time, whatever the concurrency
         if self.hub is None and "hub" in self._runner_args:
             from verifier.probe.mailbox import MailboxHub
 
@@ -126,8 +127,10 @@ class Monitor:
             finally:
                 self.metrics.running.dec()
                 self.inflight.discard(task)
+            # With the shared hub, messages of this process's runs that arrive late are handed
+            # over by the hub itself; the sweep is left with those sent before this process started.
             with contextlib.suppress(Exception):
-                await self._sweep_late(target)
+                await self._sweep_late(target, before=self.started if self.hub is not None else None)
             return out
 
     async def _run(self, target: Target, trigger: str, deadline: float | None, extra: tuple[Metrics, ...]) -> Outcome:
@@ -282,15 +285,17 @@ class Monitor:
         return out
 
     # ------------------------------------------------------------------ late arrivals
-    async def _sweep_late(self, target: Target, window: float | None = None) -> int:
+    async def _sweep_late(self, target: Target, window: float | None = None, before: float | None = None) -> int:
         from verifier.monitor.late import sweep_tokens
 
         since = time.time() - (window or target.profile.sweep_after)
-        rows = [r for r in self.history.unresolved_tokens(since) if r["target"] == target.name]
+        rows = [r for r in self.history.unresolved_tokens(since) if r["target"] == target.name
+                and (before is None or (r["sent_at"] or 0) < before)]
         if not rows:
             return 0
         try:
-            found = await sweep_tokens(target.profile, [r["token"] for r in rows])
+            async with self.sweep_sem:
+                found = await sweep_tokens(target.profile, [r["token"] for r in rows])
         except VerifierError as exc:
             self.metrics.errors.labels("sweep").inc()
             log.info("late sweep of %s failed: %s", target.name, exc, extra={"event": "sweep-error", "target": target.name})
