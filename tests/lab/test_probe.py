@@ -149,13 +149,15 @@ def test_detach_through_the_api_changes_the_route_and_the_history_says_so(attach
 
 
 @pytest.mark.parametrize(
-    "fault, step",
-    [("smarthost-down", "connect"), ("smarthost-password", "auth"), ("smarthost-no-starttls", "starttls")],
+    "fault, step, timeout",
+    # the relay answers a wrong password slowly (about 20 s over its mechanisms): a longer --timeout
+    [("smarthost-down", "connect", "6"), ("smarthost-password", "auth", "30"), ("smarthost-no-starttls", "starttls", "6")],
 )
-def test_a_broken_smarthost_is_not_delivered_with_the_preflight_reason(lab: Lab, attached, profile_path: Path, fault: str, step: str) -> None:
+def test_a_broken_smarthost_is_not_delivered_with_the_preflight_reason(lab: Lab, attached, profile_path: Path, fault: str, step: str,
+                                                                       timeout: str) -> None:
     lab.set_fault(fault, True)
     try:
-        proc = _cli("probe", "--profile", str(profile_path), "--timeout", "6", "--json", "--quiet")
+        proc = _cli("probe", "--profile", str(profile_path), "--timeout", timeout, "--json", "--quiet")
     finally:
         lab.set_fault(fault, False)  # also flushes the platform's queue: the stuck probe is delivered late
     assert proc.returncode == 11, proc.stdout + proc.stderr
@@ -165,6 +167,22 @@ def test_a_broken_smarthost_is_not_delivered_with_the_preflight_reason(lab: Lab,
     assert f"failed at '{step}'" in legs["sender"]["error"]
     assert legs["control"]["verdict"] == "bypassed" and legs["control"]["as_expected"]
     assert obj["preflight"]["steps"] and not all(s["status"] != "fail" for s in obj["preflight"]["steps"])
+
+
+def test_the_overall_timeout_still_reports_when_the_smarthost_check_is_slow(lab: Lab, attached, profile_path: Path) -> None:
+    """--timeout bounds the run: the slow smartHost check is not waited for, the verdict still comes."""
+    lab.set_fault("smarthost-password", True)
+    try:
+        proc = _cli("probe", "--profile", str(profile_path), "--timeout", "6", "--json", "--quiet")
+        nag = _cli("probe", "--profile", str(profile_path), "--timeout", "6", "--nagios", "-w", "3", "-c", "5")
+    finally:
+        lab.set_fault("smarthost-password", False)
+    assert proc.returncode == 11, proc.stdout + proc.stderr
+    legs = {leg["role"]: leg for leg in json.loads(proc.stdout)["legs"]}
+    assert "the smartHost check had not finished" in legs["sender"]["error"]
+    assert legs["control"]["as_expected"]
+    assert nag.returncode == 2, nag.stdout + nag.stderr
+    assert nag.stdout.startswith("VERIFIER PROBE CRITICAL - ") and " sender_delivery=U;3;5;0 " in nag.stdout
 
 
 def test_a_broken_dkim_key_still_reaches_a_verdict_with_a_dkim_failure(lab: Lab, attached, profile_path: Path) -> None:

@@ -248,30 +248,32 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, hub: 
         smart_ips.extend(await resolve(name, resolver))
     ctx = tls_context(profile)
     preflight = None
+    preflight_task: asyncio.Task | None = None
     smart = next((e for e in expectations.values() if e.smart_host), None)
     if smart is not None:
         from verifier.platform.preflight import smtp_preflight
 
         login = profile.smarthost_login
         say(f"checking the smartHost {smart.smart_host}:{smart.smart_port} (no mail is sent)")
-        preflight = await smtp_preflight(
+        # It sends no mail, so it runs alongside the trip; its answer is read if a message is missing.
+        preflight_task = asyncio.create_task(smtp_preflight(
             smart.smart_host, smart.smart_port or 25,
             user=login.username if login else None,
             password=login.password.reveal("the smarthost login") if login and (login.password.file or login.password.env) else None,
             ca_file=profile.ca_file, timeout=profile.connect_timeout,
             address=(login.address if login and login.address else (smart_ips[0] if smart_ips else None)),
             connector_id=smart.connector_id,
-        )
+        ))
 
     # 3. watch the mailbox (through the shared hub, or a private one for this run)
     rec = profile.recipient
-    key = pm.key_for(profile.secret_file)
-    imap_addr = rec.connect_address or (await resolve(rec.host, resolver))[0]
     own_hub = hub is None
     if hub is None:
         hub = MailboxHub(max_connections=rec.max_connections, sweep_interval=0.0)
     sub = None
     try:
+        key = pm.key_for(profile.secret_file)
+        imap_addr = rec.connect_address or (await resolve(rec.host, resolver))[0]
         legs = []
         for role, acct in legs_spec:
             legs.append(Leg(role, acct, expectations[role], key.new_token(int(now()))))
@@ -315,9 +317,19 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, hub: 
             waiting = ", ".join(sorted(leg.role for leg in legs if leg.token in sent & sub.pending))
             say(f"waiting for {waiting} ({remaining:.0f} s left)")
             await sub.wait(min(remaining, 1.0))
+        waited_until = time.monotonic()
         for leg in legs:
             leg.found = sub.found.get(leg.token)
             leg.bounce = sub.bounces.get(leg.token)
+        preflight_unfinished = False
+        if preflight_task is not None:
+            try:
+                if deadline is None:
+                    preflight = await preflight_task
+                else:
+                    preflight = await asyncio.wait_for(asyncio.shield(preflight_task), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                preflight_unfinished = True
 
         # 6. analyse
         opts_smarthosts = tuple(dict.fromkeys([*smart_names, *smart_ips, *profile.smarthosts]))
@@ -338,10 +350,13 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, hub: 
                 continue
             if leg.found is None:
                 if leg.error is None:
-                    leg.error = f"the {leg.role} message did not arrive within {profile.delivery_timeout:.0f} s"
+                    waited = waited_until - leg.sent_at if leg.sent_at is not None else profile.delivery_timeout
+                    leg.error = f"the {leg.role} message did not arrive within {waited:.0f} s"
                     failure = preflight.first_failure if preflight is not None and leg.expectation.smart_host else None
                     if failure is not None:
                         leg.error += f"; the smartHost check failed at '{failure.name}': {failure.detail}"
+                    elif preflight_unfinished and leg.expectation.smart_host:
+                        leg.error += "; the smartHost check had not finished by then"
                 continue
             t0 = time.monotonic()
             leg.analysis = analyze_bytes(leg.found.raw, options)
@@ -368,6 +383,8 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, hub: 
         result.seconds = round(time.monotonic() - start_mono, 3)
         return result
     finally:
+        if preflight_task is not None and not preflight_task.done():
+            preflight_task.cancel()
         if sub is not None:
             sub.close()
         if own_hub:
