@@ -56,6 +56,7 @@ PY
 hook_pid=$!
 $v lab env --monitor --interval 15 --listen 127.0.0.1:9477 --webhook http://127.0.0.1:9478/hook > "$work/monitor.toml"
 sed -i 's/^min_interval = .*/min_interval = 0/; s/^delivery = .*/delivery = 10/' "$work/monitor.toml"
+sed -i "s|^history = .*|history = \"$work/monitor.sqlite\"|" "$work/monitor.toml"   # a fresh history for the demo
 $v monitor --config "$work/monitor.toml" 2> "$work/monitor.log" &
 mon_pid=$!
 
@@ -65,6 +66,7 @@ runs() { $v monitor history connector --config "$work/monitor.toml" --json 2>/de
 wait_runs() { local n=$1; for _ in $(seq 1 120); do [ "$(runs)" -ge "$n" ] && return 0; sleep 1; done; echo "monitor-demo: no run" >&2; exit 1; }
 
 echo "== first runs"
+for _ in $(seq 1 60); do curl -sf 127.0.0.1:9477/healthz >/dev/null && break; sleep 0.5; done
 wait_runs 1
 curl -s 127.0.0.1:9477/metrics | grep -E '^verifier_probe_(success|verdict\{.*\} 1)' || true
 n=$(runs)
