@@ -34,4 +34,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 if [ "$want_lab" = 1 ]; then
   bash scripts/install-lab-packages.sh
+  bash scripts/install-monitor-packages.sh
 fi

@@ -28,7 +28,7 @@ from verifier.errors import (
     exit_code_for,
 )
 
-COMMAND_MODULES = ("analyze", "platform", "lab", "probe", "login")
+COMMAND_MODULES = ("analyze", "platform", "lab", "probe", "monitor", "login")
 
 
 class _Parser(argparse.ArgumentParser):

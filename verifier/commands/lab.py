@@ -16,4 +16,36 @@ def register(sub) -> None:
     lsub = lab.add_subparsers(dest="lab_command", metavar="LAB_COMMAND")
     api_cli.register(lsub)
     mail_cli.register(lsub)
+    _add_monitor_flag(lsub.choices["env"])
     lab.set_defaults(func=lambda args: (lab.print_help(), 2)[1])
+
+
+def _add_monitor_flag(env) -> None:
+    """`verifier lab env --monitor`: a monitor config for the lab instead of the probe profile."""
+    env.add_argument("--monitor", action="store_true", help="print a `verifier monitor` config for the lab (two targets)")
+    env.add_argument("--interval", type=float, default=60.0, metavar="SECONDS", help="with --monitor: the run interval (default 60)")
+    env.add_argument("--listen", default="127.0.0.1:9477", metavar="HOST:PORT", help="with --monitor: the listen address")
+    env.add_argument("--webhook", metavar="URL", help="with --monitor: an alert webhook")
+    probe_env = env.get_default("func")
+
+    def env_or_monitor(args) -> int:
+        if not args.monitor:
+            return probe_env(args)
+        import sys
+
+        from verifier.errors import ExitCode, LabError, UsageError
+        from verifier.lab.control import Lab
+        from verifier.lab.monitor_profile import to_toml
+        from verifier.lab.system import check_can_run
+
+        if args.interval <= 0:
+            raise UsageError("--interval must be a positive number of seconds.")
+        check_can_run()
+        lab = Lab()
+        state = lab.load()
+        if not state.get("ovh"):
+            raise LabError("The lab is not up; run `verifier lab up` first.")
+        sys.stdout.write(to_toml(lab.layout, state, interval=args.interval, listen=args.listen, webhook=args.webhook))
+        return ExitCode.OK
+
+    env.set_defaults(func=env_or_monitor)
