@@ -559,7 +559,7 @@ def build(a: Analysis, *, input_name: str | None = None, header_lines: bool = Tr
 
     findings = []
     for f in a.findings:
-        refs = tuple(x for x in (ref(i) for i in f.headers) if x is not None) if header_lines else ()
+        refs = tuple(x for x in (ref(i) for i in f.headers) if x is not None)
         advised = any(w in f.message for w in _ADVICE)
         findings.append(FindingView(f.code, f.severity, f.message, tuple(f.headers), refs, None if advised else FIXES.get(f.code)))
     verdict_finding = next((f for f in findings if f.code.startswith("verdict.")), None)
