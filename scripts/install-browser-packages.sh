@@ -11,6 +11,9 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+if [ ! -f node_modules/axe-core/axe.min.js ] && ! command -v npm >/dev/null; then
+  missing+=(npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "install-browser-packages: run as root to install: ${missing[*]}" >&2
@@ -23,12 +26,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if [ ! -f node_modules/axe-core/axe.min.js ]; then
   if ! command -v npm >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-      apt-get install -y -qq --no-install-recommends npm >&2
-    else
-      echo "install-browser-packages: npm is missing (needed for axe-core)" >&2
-      exit 10
-    fi
+    echo "install-browser-packages: npm is missing (needed for axe-core); run as root to install it" >&2
+    exit 10
   fi
   echo "install-browser-packages: installing axe-core from npm into ./node_modules" >&2
   npm install --no-save --no-audit --no-fund --silent --prefix . axe-core@4 >&2
