@@ -224,3 +224,17 @@ def test_is_loopback(host, expected):
     from verifier.web.paste import is_loopback
 
     assert is_loopback(host) is expected
+
+
+def test_slow_request_body_is_a_408(server_factory):
+    s = server_factory(body_timeout=1.0)
+    with socket.create_connection(("127.0.0.1", s.port)) as c:
+        c.sendall(b"POST /analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nheaders=Rec")
+        c.settimeout(30)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:100]

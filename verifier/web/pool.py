@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from verifier.web.work import Job, Outcome
 
+START_TIMEOUT = 120.0  # seconds for a new worker to import and warm up
+
 
 class PoolFull(Exception):
     pass
@@ -33,8 +35,10 @@ class WorkerDied(Exception):
 
 
 def _worker_main(conn) -> None:
-    from verifier.web.work import run
+    from verifier.web.work import run, warm_up
 
+    warm_up()  # imports and template compilation happen before the first timed job
+    conn.send("ready")
     while True:
         try:
             job = conn.recv()
@@ -58,6 +62,9 @@ class _Worker:
         self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="verifier-analysis")
         self.proc.start()
         child.close()
+        if not self.conn.poll(START_TIMEOUT) or self.conn.recv() != "ready":
+            self.kill()
+            raise WorkerDied("an analysis worker did not start")
 
     def call(self, job: Job, timeout: float) -> Outcome:
         try:
@@ -121,15 +128,32 @@ class AnalysisPool:
         loop = asyncio.get_running_loop()
         try:
             w = await self._idle.get()
+            fut = loop.run_in_executor(self._threads, w.call, job, self.timeout)
             try:
-                return await loop.run_in_executor(self._threads, w.call, job, self.timeout)
+                out = await asyncio.shield(fut)
             except (Timeout, WorkerDied):
-                self._all.remove(w)
-                await loop.run_in_executor(None, w.kill)
-                w = await loop.run_in_executor(None, _Worker, self._ctx)
-                self._all.append(w)
+                await self._replace(w)
                 raise
-            finally:
-                self._idle.put_nowait(w)
+            except asyncio.CancelledError:
+                # The request went away: the worker is handed back only once its job is done.
+                fut.add_done_callback(lambda f: loop.create_task(self._after_cancel(w, f)))
+                raise
+            self._idle.put_nowait(w)
+            return out
         finally:
             self.admitted -= 1
+
+    async def _replace(self, w: _Worker) -> None:
+        loop = asyncio.get_running_loop()
+        if w in self._all:
+            self._all.remove(w)
+        await loop.run_in_executor(None, w.kill)
+        nw = await loop.run_in_executor(None, _Worker, self._ctx)
+        self._all.append(nw)
+        self._idle.put_nowait(nw)
+
+    async def _after_cancel(self, w: _Worker, fut) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            await self._replace(w)
+        else:
+            self._idle.put_nowait(w)
