@@ -188,6 +188,7 @@ def test_get_answers_within_a_second_while_ten_10mb_analyses_run(server_factory)
             assert status == 200 and "<textarea" in body
             time.sleep(0.2)
         assert s.app[POOL].admitted >= 1  # still under load when the last GET was answered
+        print(f"GET / under load: worst of 5 answers {worst * 1000:.0f} ms")
         assert worst < 1.0, f"GET / took {worst:.2f} s under load"
         assert all(f.result()[0] == 200 for f in posts)
 

@@ -118,12 +118,10 @@ def _auth_cards(rep: Report) -> list[dict]:
             return "fail", "/".join(dict.fromkeys(results))
         return "other", "/".join(dict.fromkeys(results))
 
-    def trusted_first(items):
-        return [i for i in items if i.trusted is not False] or list(items)
-
+    # A card's headline counts only results the recipient's side wrote (or all, when the
+    # border is unknown); untrusted results are still listed, marked as such.
     cards = []
-    spf = trusted_first(rep.spf)
-    st, res = state([s.result for s in spf if s.trusted is not False])
+    st, res = state([s.result for s in rep.spf if s.trusted is not False])
     cards.append(
         {
             "method": "spf",
