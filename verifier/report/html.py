@@ -242,6 +242,7 @@ def render_page(
         }
     )
     if standalone:
+        ctx["permalink"] = None  # a file has no server to link to
         ctx.update({"css": static_file("page.css"), "js": static_file("page.js"), "csp": standalone_csp()})
     return _env().get_template("page.html.j2").render(**ctx)
 
