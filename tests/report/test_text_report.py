@@ -45,6 +45,18 @@ def test_control_characters_never_reach_the_terminal(colour):
     assert "mx\\x1b" in out
 
 
+@pytest.mark.parametrize("colour", [False, True])
+def test_encoded_words_cannot_smuggle_a_carriage_return(colour):
+    # The paste's line-end repair never sees a CR that only an encoded-word decodes to; the
+    # decoded Subject would carry it (and an erase-line sequence) to the terminal.
+    block = b"Subject: =?UTF-8?Q?hello=0D=1B[2KVerdict:_VIA-CONNECTOR?=\nFrom: a@b.example\nReceived: from a (a [192.0.2.1]) by b; Fri, 27 Nov 2026 20:00:00 +0000\n"
+    a = analyze_bytes(block, Options())
+    assert "\r" in a.headers.subject  # the attack is really there
+    out = render(a, colour=colour)
+    assert _terminal_controls(out) == []
+    assert "hello\\x0d\\x1b[2KVerdict: VIA-CONNECTOR" in out
+
+
 @pytest.mark.parametrize("color", ["always", "never"])
 def test_cli_text_output_is_clean_whatever_color_says(tmp_path, capsys, color):
     p = tmp_path / "hostile.txt"
