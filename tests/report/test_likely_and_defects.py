@@ -49,9 +49,24 @@ def _analysis():
     return a, WithLikely(a, likely, defects)
 
 
+class WithoutLikely:
+    """An analysis as it was before the engine gave ``likely`` and ``defects``."""
+
+    def __init__(self, a) -> None:
+        self._a = a
+
+    def __getattr__(self, name):
+        if name in ("likely", "defects"):
+            raise AttributeError(name)
+        return getattr(self._a, name)
+
+
 def test_without_the_attributes_the_json_has_no_likely_key():
     a, _ = _analysis()
-    assert "likely" not in to_json(a)
+    obj = to_json(WithoutLikely(a))
+    assert "likely" not in obj
+    h = a.headers
+    assert obj["defects"] == [{"code": d.code, "message": d.message, "header_index": d.header_index} for d in (*h.block.defects, *h.defects)]
 
 
 def test_likely_goes_in_the_json_after_the_verdict():
