@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Set up verifier in ./.venv. With --lab (or when run as root by scripts/test.sh),
-# also install the Debian packages the mail lab needs.
+# also install the Debian packages the mail lab needs, and (as root, or with
+# --browser) what the paste page's browser tests need: Debian's Chromium and
+# axe-core from npm (scripts/install-browser-packages.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_lab=0
+want_browser=0
+[ "$(id -u)" = 0 ] && want_browser=1
 extras="test,bench"
 for arg in "$@"; do
   case "$arg" in
     --lab) want_lab=1 ;;
     --no-lab) want_lab=0 ;;
+    --browser) want_browser=1 ;;
+    --no-browser) want_browser=0 ;;
     --minimal) extras="" ;;
   esac
 done
@@ -35,4 +41,7 @@ fi
 if [ "$want_lab" = 1 ]; then
   bash scripts/install-lab-packages.sh
   bash scripts/install-monitor-packages.sh
+fi
+if [ "$want_browser" = 1 ]; then
+  bash scripts/install-browser-packages.sh
 fi

@@ -35,7 +35,7 @@ def test_form_then_html_report():
         async with s.post(base + "/analyze", data={"headers": VIA_SMARTHOST.decode(), "smarthost": "smtp.relay.test"}) as r:
             body = await r.text()
             assert r.status == 200
-            assert "Verdict: via-connector" in body
+            assert "Sent through the send connector" in body
             assert "mx.guides.test" in body
 
     _run(_with_server(go))

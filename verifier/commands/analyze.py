@@ -20,13 +20,15 @@ exit codes:
   3  an input could not be read or holds no header (the others are still reported)
   4  verdict "bypassed": the message left through the platform's own outbound
   5  --smarthost was given but the headers prove neither route
-  2  usage error
+  2  usage error (for --serve: a --listen that is not HOST:PORT)
+  9  --serve could not listen: the port is in use, or the host does not resolve
 
 examples:
   verifier analyze --smarthost smtp-relay.example.com headers.txt
   pbpaste | verifier analyze --json -
   verifier analyze --json --smarthost smtp.relay.example tickets/ > triage.jsonl
   verifier analyze --serve            # a local paste page on http://127.0.0.1:8025/
+  verifier analyze --html headers.txt > report.html   # the same page as one file
 """
 
 

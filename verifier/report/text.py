@@ -3,6 +3,9 @@ authentication, and the findings with what to fix.
 
 Colour only when asked (the CLI asks when stdout is a terminal and NO_COLOR is
 unset). Host names are never truncated: a support engineer needs them whole.
+Every value taken from the headers goes through ``safe_text`` whatever the
+colour setting: a control character in a header (an escape sequence, a
+carriage return) is shown as ``\\x1b``, never sent to the terminal.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from verifier.analysis.engine import (
     VERDICT_VIA_CONNECTOR,
     Analysis,
 )
+from verifier.report.model import Report, build, duration, safe_text
 
 _COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36"}
+_delay = duration  # kept for callers of the old name
 
 
 class _Pen:
@@ -28,18 +33,6 @@ class _Pen:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
 
-def _delay(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds < 1:
-        return f"{seconds:.1f}s" if seconds else "0s"
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f}m"
-    return f"{seconds / 3600:.1f}h"
-
-
 def _table(rows: list[list[str]], widths_from: list[list[str]] | None = None) -> list[str]:
     src = widths_from or rows
     n = max(len(r) for r in src)
@@ -51,66 +44,75 @@ def _table(rows: list[list[str]], widths_from: list[list[str]] | None = None) ->
     return out
 
 
-def render(a: Analysis, *, input_name: str | None = None, colour: bool = False) -> str:
+def _s(v) -> str:
+    return safe_text("" if v is None else str(v))
+
+
+def render(a: Analysis | Report, *, input_name: str | None = None, colour: bool = False) -> str:
+    rep = a if isinstance(a, Report) else build(a, input_name=input_name, header_lines=False)
+    return render_report(rep, colour=colour)
+
+
+def render_report(rep: Report, *, colour: bool = False) -> str:
     pen = _Pen(colour)
     lines: list[str] = []
-    if input_name:
-        lines.append(pen(f"== {input_name}", "bold"))
-    v = a.verdict
+    if rep.input_name:
+        lines.append(pen(f"== {_s(rep.input_name)}", "bold"))
+    lk = rep.likely
+    if lk is not None:
+        style = {VERDICT_VIA_CONNECTOR: "green", VERDICT_BYPASSED: "red"}.get(lk.route, "yellow")
+        lines.append(pen(f"Likely route: {_s(lk.route).upper()} ({_s(lk.confidence)})", "bold", style) + f"  {_s(lk.reason)}")
+    v = rep.verdict
     style = {VERDICT_VIA_CONNECTOR: "green", VERDICT_BYPASSED: "red", VERDICT_INCONCLUSIVE: "yellow"}.get(v, "yellow")
-    vf = next((f for f in a.findings if f.code.startswith("verdict.")), None)
-    lines.append(pen(f"Verdict: {v.upper()}", "bold", style) + (f"  {vf.message}" if vf else ""))
-    h = a.headers
-    frm = h.from_.address if h.from_ else None
-    rp = h.return_path.address if h.return_path else None
+    vf = rep.verdict_finding
+    label = "Strict verdict" if lk is not None else "Verdict"
+    lines.append(pen(f"{label}: {_s(v).upper()}", "bold", style) + (f"  {_s(vf.message)}" if vf else ""))
+    m = rep.meta
     meta = []
-    if frm:
-        meta.append(f"From: {frm}")
-    if rp:
-        meta.append(f"Return-Path: {rp}")
-    if h.subject:
-        meta.append(f"Subject: {h.subject}")
+    if m.from_:
+        meta.append(f"From: {_s(m.from_)}")
+    if m.return_path:
+        meta.append(f"Return-Path: {_s(m.return_path)}")
+    if m.subject:
+        meta.append(f"Subject: {_s(m.subject)}")
     if meta:
         lines.append("  ".join(meta))
     lines.append("")
 
     # Route, oldest first
-    if a.hops:
+    if rep.hops:
         lines.append(pen("Route (oldest first; # is the Received header's position, 0 = topmost)", "bold"))
         header = ["#", "zone", "from (HELO / rDNS [IP])", "by", "with", "TLS", "time (UTC)", "delay"]
         rows = []
-        for hop in reversed(a.hops):
-            r = hop.received
-            ip = r.from_ip or ""
-            if ip and r.ip_valid is False:
+        for hop in rep.hops_oldest_first:
+            ip = hop.from_ip or ""
+            if ip and hop.ip_valid is False:
                 ip += " (invalid)"
-            names = [r.from_host or ""]
-            if r.from_rdns and r.from_rdns != r.from_host:
-                names.append(r.from_rdns)
-            frm_txt = " / ".join(n for n in names if n) or "-"
+            frm_txt = hop.sender_label
             if ip:
                 frm_txt += f" [{ip}]"
-            ts = r.date.utc.strftime("%Y-%m-%d %H:%M:%S") if r.date and r.date.utc else "?"
-            tls = {True: "yes", False: "no", None: "?"}[r.tls]
-            if r.authenticated:
+            ts = hop.timestamp.strftime("%Y-%m-%d %H:%M:%S") if hop.timestamp else "?"
+            tls = {True: "yes", False: "no", None: "?"}[hop.tls]
+            if hop.authenticated:
                 tls += ",auth"
-            mark = ">" if a.border and hop.index == a.border.index else " "
-            rows.append([f"{mark}{hop.index}", hop.zone, frm_txt, r.by_host or "-", r.with_ or "-", tls, ts, _delay(hop.delay_seconds)])
+            mark = ">" if hop.border else " "
+            delay = "skew" if hop.delay_state == "skew" else duration(hop.delay_seconds)
+            rows.append([f"{mark}{hop.index}", hop.zone, _s(frm_txt), _s(hop.by_host or "-"), _s(hop.with_ or "-"), tls, ts, delay])
         table = _table([header, *rows])
         lines.append(pen(table[0], "dim"))
         lines.extend(table[1:])
-        if a.total_seconds is not None:
-            lines.append(f"Total: {_delay(a.total_seconds)}")
+        if rep.total_seconds is not None:
+            lines.append(f"Total: {duration(rep.total_seconds)}")
         lines.append("")
 
     # Border
-    b = a.border
+    b = rep.border
     lines.append(pen("Border", "bold"))
     if b:
-        who = b.sender_rdns or b.sender_host or "an unnamed host"
+        who = b.sender_host or "an unnamed host"
         ip = f" [{b.sender_ip}]" if b.sender_ip else ""
-        lines.append(f"  {b.receiver or 'an unnamed host'} (Received #{b.index}) received it from {who}{ip}: {b.sender_zone}")
-        lines.append(f"  evidence: {'; '.join(b.evidence)}")
+        lines.append(_s(f"  {b.receiver or 'an unnamed host'} (Received #{b.index}) received it from {who}{ip}: {b.sender_zone}"))
+        lines.append(_s(f"  evidence: {'; '.join(b.evidence)}"))
     else:
         lines.append("  not found")
     lines.append("")
@@ -118,58 +120,56 @@ def render(a: Analysis, *, input_name: str | None = None, colour: bool = False) 
     # Authentication
     lines.append(pen("Authentication (results written by the recipient's side)", "bold"))
     rows = []
-    for s in a.spf:
-        t = a.trusted(s.header_index)
-        if t is False:
+    for s in rep.spf:
+        if s.trusted is False:
             continue
-        rows.append(["SPF", s.result, s.domain or "-", f"client {s.client_ip}" if s.client_ip else "", s.authserv_id or "Received-SPF"])
-    for ar, r in a.method_results("dkim"):
-        if a.trusted(ar.header_index) is False:
+        rows.append(["SPF", _s(s.result), _s(s.domain or "-"), _s(f"client {s.client_ip}" if s.client_ip else ""), _s(s.authserv_id or "Received-SPF")])
+    for d in rep.dkim:
+        if d.trusted is False:
             continue
-        d = r.properties.get("header.d") or r.properties.get("header.i") or "-"
-        sel = r.properties.get("header.s")
-        rows.append(["DKIM", r.result, f"d={d}" + (f" s={sel}" if sel else ""), "", ar.authserv_id or "-"])
-    for ar, r in a.method_results("dmarc"):
-        if a.trusted(ar.header_index) is False:
+        rows.append(["DKIM", _s(d.result), _s(f"d={d.domain or '-'}" + (f" s={d.selector}" if d.selector else "")), "", _s(d.authserv_id or "-")])
+    for d in rep.dmarc:
+        if d.trusted is False:
             continue
-        rows.append(["DMARC", r.result, r.properties.get("header.from") or "-", "", ar.authserv_id or "-"])
-    for ar, r in a.method_results("arc"):
-        if a.trusted(ar.header_index) is False:
+        rows.append(["DMARC", _s(d.result), _s(d.header_from or "-"), "", _s(d.authserv_id or "-")])
+    for x in rep.arc:
+        if x.trusted is False:
             continue
-        rows.append(["ARC", r.result, "", "", ar.authserv_id or "-"])
+        rows.append(["ARC", _s(x.result), "", "", _s(x.authserv_id or "-")])
     if rows:
         lines.extend("  " + x for x in _table(rows))
     else:
         lines.append("  no results recorded")
-    for sig in h.dkim_signatures:
-        lines.append(f"  DKIM-Signature d={sig.d or '?'} s={sig.s or '?'} a={sig.a or '?'} ({len(sig.h)} signed headers)")
-    al = a.alignment
+    for sig in rep.dkim_signatures:
+        lines.append(_s(f"  DKIM-Signature d={sig.d or '?'} s={sig.s or '?'} a={sig.a or '?'} ({len(sig.h)} signed headers)"))
+    al = rep.alignment
     if al:
         basis = "" if al.based_on == "results" else " (no results recorded: judged from Return-Path and d=)"
         lines.append(
-            f"  Alignment with From {al.from_domain}: SPF {'aligned' if al.spf_aligned else 'not aligned'}"
-            f" ({', '.join(al.spf_domains) or 'none'}), DKIM {'aligned' if al.dkim_aligned else 'not aligned'}"
-            f" ({', '.join(al.dkim_domains) or 'none'}){basis}"
+            _s(
+                f"  Alignment with From {al.from_domain}: SPF {'aligned' if al.spf_aligned else 'not aligned'}"
+                f" ({', '.join(al.spf_domains) or 'none'}), DKIM {'aligned' if al.dkim_aligned else 'not aligned'}"
+                f" ({', '.join(al.dkim_domains) or 'none'}){basis}"
+            )
         )
     lines.append("")
 
     # Findings
     lines.append(pen("Findings", "bold"))
     sev_style = {"error": "red", "warning": "yellow", "info": "dim"}
-    for f in a.findings:
-        if f.code.startswith("verdict."):
-            continue
+    for f in rep.other_findings:
         tag = pen(f"{f.severity.upper():7}", sev_style.get(f.severity, "dim"))
         refs = ""
         if f.headers:
-            refs = pen("  [header " + ", ".join(_ref(a, i) for i in f.headers) + "]", "dim")
-        lines.append(f"  {tag} {f.code}: {f.message}{refs}")
+            labels = {r.index: r.label for r in f.refs}
+            refs = pen("  [header " + ", ".join(_s(labels.get(i, str(i))) for i in f.headers) + "]", "dim")
+        lines.append(f"  {tag} {_s(f.code)}: {_s(f.message)}{refs}")
+        if f.fix:
+            lines.append(f"          fix: {f.fix}")
+    if rep.defects:
+        lines.append("")
+        lines.append(pen("Parser notes (what was repaired or could not be read)", "bold"))
+        for d in rep.defects:
+            where = f" [{_s(d.header_name)}]" if d.header_name else (f" [header {d.header_index}]" if d.header_index is not None else "")
+            lines.append(f"  {_s(d.code)}: {_s(d.message)}{where}")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _ref(a: Analysis, index: int) -> str:
-    fields = a.headers.block.fields
-    if 0 <= index < len(fields):
-        f = fields[index]
-        return f"{f.name}@line {f.line}"
-    return str(index)
