@@ -75,6 +75,8 @@ def test_fast_path_agrees_with_authres_on_every_real_header(monkeypatch):
 @pytest.mark.parametrize(
     "body",
     [
+        # a quoted reason with no space before the next property (found by the generator)
+        'mx.example; spf=pass reason="signature ok"smtp.mailfrom=a@b.example',
         "mx.example; none",
         "mx.example; NONE",
         "mx.example; nonesuch=pass",

@@ -103,7 +103,8 @@ _C_PVALUE = (
     rf"(?:@{_C_ATEXT}+(?:\.{_C_ATEXT}+)*{_C_END}|[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~.-]{_C_PTEXT}*{_C_END}"
     rf"|{_C_QUOTED}(?={_C_WSP}(?:;|\Z)))"
 )
-_C_REASON = r"reason=(?:[A-Za-z0-9!#$%&'*+.^_`{|}~-]+" + _C_END + "|" + _C_QUOTED + ")"
+# RFC 8601 puts white space between a reason and the properties after it.
+_C_REASON = r"reason=(?:[A-Za-z0-9!#$%&'*+.^_`{|}~-]+|" + _C_QUOTED + ")" + _C_END
 _C_PROP = (
     r"(?:(?i:smtp|header|body|policy)\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*"
     r"|(?!(?i:smtp|header|body|policy|reason))[A-Za-z][A-Za-z0-9_-]*)=" + _C_PVALUE
