@@ -28,8 +28,6 @@ from verifier.errors import (
     exit_code_for,
 )
 
-COMMAND_MODULES = ("analyze", "platform", "lab", "probe", "monitor", "login")
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors end in one sentence and exit code 2."""
@@ -41,9 +39,6 @@ class _Parser(argparse.ArgumentParser):
             _print_json_error(ExitCode.USAGE, f"error: {message}.", None, None)
         raise SystemExit(ExitCode.USAGE)
 
-
-# Commands about verifier itself, listed after the others in --help.
-TOOL_MODULES = ("completion",)
 
 INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
 _json_errors = False  # set by main() when --json is on the command line
@@ -84,7 +79,8 @@ def _add_exit_codes(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
+    # Imported here, not at the top: `verifier --version` and the completion script stay quick.
+    from verifier.commands import analyze, completion, lab, login, monitor, platform, probe
 
     parser = _Parser(
         prog="verifier",
@@ -97,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show tracebacks for unexpected errors"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in (*COMMAND_MODULES, *TOOL_MODULES):
-        module = importlib.import_module(f"verifier.commands.{name}")
+    # In --help order; `completion`, about verifier itself, comes last.
+    for module in (analyze, platform, lab, probe, monitor, login, completion):
         module.register(sub)
     _add_exit_codes(parser)
     return parser
