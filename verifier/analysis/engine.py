@@ -722,6 +722,23 @@ def _src(s: SpfResult) -> str:
     return f"Authentication-Results of {s.authserv_id}" if s.authserv_id else "Authentication-Results"
 
 
+# RFC 8617 section 4.2.1: an instance number is 1*2DIGIT, from 1 to 50.
+ARC_MAX_INSTANCE = 50
+_ARC_INSTANCE_RE = re.compile(r"[0-9]{1,2}")
+
+
+def arc_instance(text: object) -> int | None:
+    """The instance number an ARC header gives, or None unless it is 1 to 50.
+
+    Read from the text without converting an arbitrary digit string, so neither a huge
+    number nor a long one costs anything."""
+    t = str(text).strip() if text is not None else ""
+    if not _ARC_INSTANCE_RE.fullmatch(t):
+        return None
+    i = int(t)
+    return i if 1 <= i <= ARC_MAX_INSTANCE else None
+
+
 def _arc_findings(headers: Headers, out: list[F.Finding]) -> None:
     seals = headers.arc_seals
     amss = headers.arc_message_signatures
@@ -733,10 +750,15 @@ def _arc_findings(headers: Headers, out: list[F.Finding]) -> None:
     refs: list[int] = []
 
     def add(i_text, kind, idx):
-        try:
-            i = int(str(i_text).strip())
-        except (TypeError, ValueError):
+        t = str(i_text).strip() if i_text is not None else ""
+        if not t or not (t.isascii() and t.lstrip("-").isdigit()):
             problems.append(f"a {kind} without a valid instance i=")
+            refs.append(idx)
+            return
+        i = arc_instance(t)
+        if i is None:
+            shown = t if len(t) <= 20 else t[:20] + "..."
+            problems.append(f"a {kind} with instance i={shown}, outside 1 to {ARC_MAX_INSTANCE}")
             refs.append(idx)
             return
         slot = by_i.setdefault(i, {})
@@ -752,7 +774,7 @@ def _arc_findings(headers: Headers, out: list[F.Finding]) -> None:
     for a in aars:
         add(a.arc_instance, "ARC-Authentication-Results", a.header_index)
     if by_i:
-        n = max(by_i)
+        n = max(by_i)  # at most ARC_MAX_INSTANCE: arc_instance() admits nothing larger
         for i in range(1, n + 1):
             slot = by_i.get(i)
             if not slot:
@@ -761,7 +783,7 @@ def _arc_findings(headers: Headers, out: list[F.Finding]) -> None:
             for kind in ("ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"):
                 if kind not in slot:
                     problems.append(f"no {kind} for i={i}")
-        cvs = {int(s.i): (s.tags.get("cv") or "").lower() for s in seals if s.i and s.i.strip().isdigit()}
+        cvs = {i: (s.tags.get("cv") or "").lower() for s in seals if (i := arc_instance(s.i)) is not None}
         for i, cv in sorted(cvs.items()):
             if cv == "fail":
                 problems.append(f"the seal of i={i} says cv=fail")

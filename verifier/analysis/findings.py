@@ -80,7 +80,7 @@ _SPECS = [
     FindingSpec("dmarc.result", INFO, "The DMARC result the recipient recorded."),
     # arc
     FindingSpec("arc.chain", INFO, "The message carries an ARC chain; its instances and the last seal's cv value."),
-    FindingSpec("arc.broken", WARNING, "The ARC chain is malformed: a missing header in a set, a gap in instances, or a seal with cv=fail."),
+    FindingSpec("arc.broken", WARNING, "The ARC chain is malformed: a missing header in a set, a gap in instances, an instance number outside RFC 8617's 1 to 50, or a seal with cv=fail."),
     # auth results trust
     FindingSpec("auth.untrusted-results", INFO, "Authentication results written below the border hop were written by the sending side and are ignored."),
     FindingSpec("auth.lenient-parse", INFO, "An Authentication-Results header does not follow RFC 8601 and was read leniently."),
