@@ -29,13 +29,23 @@ from verifier.analysis.arc import arc_findings
 from verifier.analysis.auth import auth_findings, results, spf_results, trusted_headers
 from verifier.analysis.border import Border, guess_text, locate_border
 from verifier.analysis.chain import Hop, chain_findings, zones_and_delays
-from verifier.analysis.defects import input_findings
+from verifier.analysis.defects import collect_defects, input_findings
 from verifier.analysis.hosts import host_set
 from verifier.analysis.options import Options
 from verifier.analysis.verdict import verdict as decide_verdict
 from verifier.analysis.verdict import verdict_finding
 from verifier.analysis.zones import classify_sender
-from verifier.model import AuthResults, Headers, MethodResult, Severity, SpfResult, Verdict, Zone
+from verifier.model import (
+    AuthResults,
+    Defect,
+    Headers,
+    LikelyRoute,
+    MethodResult,
+    Severity,
+    SpfResult,
+    Verdict,
+    Zone,
+)
 from verifier.parsers import parse_headers
 
 # Kept for the code that compares against them; each is equal to its string.
@@ -80,6 +90,8 @@ class Analysis:
     alignment: Alignment | None
     trusted_headers: frozenset[int] | None = None  # SPF/AR headers the recipient's side wrote
     total_seconds: float | None = None
+    defects: tuple[Defect, ...] = ()  # every defect the parsers noted, with its header field
+    likely: LikelyRoute | None = None  # the most likely route, proven or not (likely.py)
 
     def trusted(self, header_index: int) -> bool | None:
         """Was this header written by the recipient's side? None when the border is unknown."""
@@ -157,6 +169,7 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
         alignment=al,
         trusted_headers=trusted,
         total_seconds=total,
+        defects=collect_defects(headers),
     )
 
 

@@ -153,7 +153,7 @@ def to_json(a: Analysis, *, input_name: str | None = None) -> dict:
             "findings": [f.to_json() for f in a.findings],
             "defects": [
                 {"code": d.code, "message": d.message, "header_index": d.header_index}
-                for d in (*h.block.defects, *h.defects)
+                for d in a.defects
             ],
             "options": {
                 "smarthosts": list(a.options.smarthosts),
