@@ -83,6 +83,8 @@ _SPECS = [
                 "The platform handled the message again (Received #{hop}) after the smarthost: the connector did not hand it to the recipient itself."),
     FindingSpec("route.sbr-processed", INFO, "The platform marked the message as routed by sender-based routing (x-mclm-sbr-processed).",
                 "The platform marked the message as handled by sender-based routing (x-mclm-sbr-processed: true), the mechanism behind send connectors."),
+    FindingSpec("route.likely", INFO, "The headers prove no route, but the chain suggests one: the most likely route, the hop that suggests it, and why it is not proven. It never changes the verdict or the exit code.",
+                "The most likely route is {route} (unconfirmed): {reason}"),
     FindingSpec("route.no-smarthost-given", INFO, "No smarthost was given (--smarthost), so a route through a connector cannot be proven, only a route through the platform.",
                 "No smarthost was given (--smarthost), so a route through a send connector cannot be proven; only a route through the platform can be."),
     # spf
