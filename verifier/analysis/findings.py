@@ -138,12 +138,6 @@ _SPECS = [
 SPECS: dict[str, FindingSpec] = {s.code: s for s in _SPECS}
 
 
-def make(code: str, message: str, headers: tuple[int, ...] | list[int] = (), severity: str | None = None) -> Finding:
-    """Build a finding for a registered code (an unknown code is a programming error)."""
-    spec = SPECS[code]
-    return Finding(code, severity or spec.severity, message, tuple(sorted(set(headers))))
-
-
 def say(code: str, headers: tuple[int, ...] | list[int] = (), **values: object) -> Finding:
     """Build a finding for a registered code from its sentence template and ``values``."""
     spec = SPECS[code]
