@@ -4,6 +4,7 @@
 #   scripts/mutation.sh            # run every mutant, then print the score
 #   scripts/mutation.sh results    # list the surviving mutants of the last run
 #   scripts/mutation.sh show NAME  # the diff of one mutant
+#   .venv/bin/python scripts/mutation_score.py OLD/mutants mutants  # two runs, same mutants
 #
 # The mutants and the test selection are set in pyproject.toml ([tool.mutmut]):
 # the analysis and fixture tests, which take a few seconds per mutant at most. The
@@ -17,16 +18,7 @@ PY=.venv/bin/python
 case "${1:-run}" in
   run)
     .venv/bin/mutmut run --max-children "${MUTATION_JOBS:-2}" >/dev/null 2>&1 || true
-    .venv/bin/mutmut export-cicd-stats >/dev/null 2>&1 || true
-    if [ -f mutants/mutmut-cicd-stats.json ]; then
-      $PY -c '
-import json
-s = json.load(open("mutants/mutmut-cicd-stats.json"))
-total = s["total"]; killed = s["killed"] + s.get("timeout", 0)
-print(f"mutants: {total}; killed: {s[\"killed\"]}; timed out: {s.get(\"timeout\", 0)}; survived: {s[\"survived\"]}; no tests: {s.get(\"no_tests\", 0)}; skipped: {s.get(\"skipped\", 0)}")
-print(f"score: {100.0 * killed / max(1, total - s.get(\"skipped\", 0)):.1f}% killed")
-'
-    fi
+    $PY scripts/mutation_score.py mutants
     ;;
   results) .venv/bin/mutmut results ;;
   show) .venv/bin/mutmut show "$2" ;;
