@@ -141,3 +141,27 @@ def test_trusted_is_unknown_without_a_border() -> None:
     assert a.border is None and a.trusted(0) is None
     b = analyze_bytes((FIXTURES / "ovh-bypassed-hosted.txt").read_bytes())
     assert b.trusted(3) is True and b.trusted(4) is True and b.trusted(2) is False
+
+
+def test_chain_and_spf_sentences() -> None:
+    data = (
+        b"Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=203.0.113.9; envelope-from=x@a.example\n"
+        b"Authentication-Results: mx.b.example; dkim=fail header.d=a.example; spf=softfail smtp.mailfrom=a.example\n"
+        b"Received: from mx.a.example (mx.a.example [203.0.113.1]) by mx.b.example with ESMTPS id 2; Fri, 27 Nov 2026 20:00:01 +0000\n"
+        b"Received: from c.example (c.example [11.22.333.44]) by mx.a.example with SMTP id 1; sometime\n"
+        b"Received: (qmail 1 invoked by uid 89)\n"
+        b"From: x@a.example\n"
+    )
+    a = analyze_bytes(data)
+    m = {}
+    for f in a.findings:
+        m.setdefault(f.code, []).append(f.message)
+    assert m["spf.client-ip-mismatch"] == ["SPF was evaluated for 203.0.113.9, but the border hop recorded the client 203.0.113.1."]
+    assert m["chain.invalid-ip"] == ["Received #1 records the client address 11.22.333.44, which is not a valid IP address; it is shown as written."]
+    assert m["chain.unparsed-hop"] == ["Received #2 names neither the sending nor the receiving host; it is kept as written."]
+    assert m["chain.date-unparsed"] == [
+        "Received #1 has 'sometime' that cannot be read as a date, so the delays around it are unknown.",
+        "Received #2 has no date that cannot be read as a date, so the delays around it are unknown.",
+    ]
+    assert m["dkim.fail"] == ["mx.b.example could not verify the DKIM signature with d=a.example: fail."]
+    assert m["spf.not-pass"] == ["SPF gave 'softfail' for a.example (Authentication-Results of mx.b.example)."]
