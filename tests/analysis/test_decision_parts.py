@@ -165,3 +165,50 @@ def test_chain_and_spf_sentences() -> None:
     ]
     assert m["dkim.fail"] == ["mx.b.example could not verify the DKIM signature with d=a.example: fail."]
     assert m["spf.not-pass"] == ["SPF gave 'softfail' for a.example (Authentication-Results of mx.b.example)."]
+
+
+TWO_HOPS = (
+    b"Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=198.51.100.33; envelope-from=b@relay.example\n"
+    b"Received: from out-1.relay.example (out-1.relay.example [198.51.100.33]) by mx.recipient.example (Postfix) with ESMTPS id 3; Fri, 01 Dec 2023 18:10:03 +0000\n"
+)
+
+
+def test_a_result_below_the_next_received_is_never_trusted() -> None:
+    """Even when it names the recipient's server: only the sending side can have written it."""
+    data = (
+        TWO_HOPS
+        + b"Received: from DAG1EX2.indiv4.local (unknown [192.0.2.44]) by out-1.relay.example (Postfix) with ESMTPSA id 2; Fri, 01 Dec 2023 18:10:02 +0000\n"
+        + b"Authentication-Results: mx.recipient.example; dkim=pass header.d=mydomain.example\n"
+        + b"From: c@mydomain.example\n"
+    )
+    a = analyze_bytes(data, SMARTHOST)
+    assert a.border.index == 0
+    assert a.trusted(3) is False
+    assert "dkim.pass" not in [f.code for f in a.findings]
+
+
+def test_a_result_in_the_gap_is_trusted_when_it_records_the_border_client() -> None:
+    data = (
+        TWO_HOPS
+        + b"Authentication-Results: scanner-1; spf=pass smtp.mailfrom=relay.example smtp.client-ip=198.51.100.33; dkim=pass header.d=relay.example\n"
+        + b"Received: from DAG1EX2.indiv4.local (unknown [192.0.2.44]) by out-1.relay.example (Postfix) with ESMTPSA id 2; Fri, 01 Dec 2023 18:10:02 +0000\n"
+        + b"Authentication-Results: scanner-2; spf=pass smtp.mailfrom=relay.example smtp.client-ip=192.0.2.44\n"
+        + b"From: c@mydomain.example\n"
+    )
+    a = analyze_bytes(data, SMARTHOST)
+    assert a.border.index == 0
+    assert a.trusted(2) is True and a.trusted(4) is False
+
+
+def test_delay_findings_cite_both_timestamps_and_the_start() -> None:
+    a = analyze_bytes((FIXTURES / "clock-skew.txt").read_bytes())
+    skew = next(f for f in a.findings if f.code == "chain.clock-skew")
+    hops = {h.index: h.received.header_index for h in a.hops}
+    assert skew.headers == tuple(sorted((hops[1], hops[2])))
+    b = analyze_bytes(
+        b"Received: from a.example (a.example [203.0.113.1]) by b.example with SMTP id 2; Fri, 27 Nov 2026 20:00:05 +0000\n"
+        b"Received: from c.example (c.example [203.0.113.2]) by a.example with SMTP id 1; Fri, 27 Nov 2026 20:00:01 +0000\n"
+        b"From: x@a.example\n"
+    )
+    total = next(f for f in b.findings if f.code == "chain.total-delay")
+    assert total.message == "The trip took 4 s from the oldest hop to the last hop."
