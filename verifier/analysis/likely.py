@@ -65,6 +65,10 @@ def likely_route(verdict: Verdict, hops: list[Hop], b: Border | None, smarthost:
         return LikelyRoute(Verdict.VIA_CONNECTOR, Confidence.CONFIRMED, hop.index, hop.received.header_index, f"the smarthost wrote Received #{hop.index} on the sending side and nothing from the platform follows it.")
     if verdict != Verdict.INCONCLUSIVE:
         return None
+    if not smarthost and not any(h.zone == Zone.PLATFORM for h in sending):
+        # Without a smarthost only the platform's outbound relay can suggest a route, and
+        # it shows as a platform hop below the hand-off: no such hop, nothing to suggest.
+        return None
 
     if b is None:
         why_not = "no Authentication-Results or Received-SPF from the recipient confirms where its side begins, so any server on the way could have written that header"
