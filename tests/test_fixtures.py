@@ -6,7 +6,10 @@ by reading the header, not by running the tool. It holds a subset of the
 
 * ``args``: extra command-line arguments (``["--smarthost", "smtp.relay.example"]``);
 * ``findings_codes``: codes that must appear among the output's findings;
-* ``absent_findings_codes``: codes that must not appear.
+* ``absent_findings_codes``: codes that must not appear;
+* ``finding_messages``: ``{code: [message, ...]}``, the exact sentences of every finding
+  with that code, in order (the sentences name hosts, addresses and durations read from
+  the header, so they are checked as the rest of the output is).
 
 Subset rule: every key of an expected object must be present in the actual
 object with an equal value (recursively); expected lists are compared element
@@ -26,7 +29,7 @@ from verifier.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "headers"
 SUFFIX = ".expected.json"
-CONTROL_KEYS = ("args", "findings_codes", "absent_findings_codes")
+CONTROL_KEYS = ("args", "findings_codes", "absent_findings_codes", "finding_messages")
 MIN_FIXTURES = 31
 
 # Expectations the analysis currently gets wrong. Each keeps the reading of the
@@ -111,6 +114,10 @@ def finding_diffs(control: dict, actual: dict, path: str = "$") -> list[str]:
     for code in control.get("absent_findings_codes", []):
         if code in codes:
             out.append(f"{path}.findings: finding {code!r} must not appear; got {codes}")
+    for code, messages in control.get("finding_messages", {}).items():
+        got = [f.get("message") for f in actual.get("findings") or [] if f.get("code") == code]
+        if got != messages:
+            out.append(f"{path}.findings[{code}]: expected the sentences {_fmt(messages)}, got {_fmt(got)}")
     return out
 
 

@@ -8,8 +8,40 @@ point at the exact lines that prove them.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+
+
+class Verdict(enum.StrEnum):
+    """Where the message left the sender's platform (compares equal to its string)."""
+
+    VIA_CONNECTOR = "via-connector"  # through the send connector's smarthost
+    BYPASSED = "bypassed"  # through the platform's own outbound
+    INCONCLUSIVE = "inconclusive"  # the headers prove neither
+    NOT_DELIVERED = "not-delivered"  # the probe's message never arrived (no headers to read)
+
+
+class Zone(enum.StrEnum):
+    """Whose server wrote a Received header."""
+
+    PLATFORM = "platform"
+    SMARTHOST = "smarthost"
+    RECIPIENT = "recipient"
+    UNKNOWN = "unknown"
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Confidence(enum.StrEnum):
+    """How sure a likely route is: proven by the recipient's own evidence, or not."""
+
+    CONFIRMED = "confirmed"
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +51,18 @@ class Defect:
     code: str  # stable, dotted: "received.invalid-ip", "date.unparsed", "paste.html-escaped"
     message: str  # one sentence for a person
     header_index: int | None = None
+    header_name: str | None = None  # the field it belongs to, as written ("Received"); None for the block
+
+
+@dataclass(frozen=True, slots=True)
+class LikelyRoute:
+    """The most likely route when the strict verdict cannot prove one (or agrees with it)."""
+
+    route: str  # Verdict.VIA_CONNECTOR | Verdict.BYPASSED
+    confidence: str  # Confidence.CONFIRMED | Confidence.UNCONFIRMED
+    hop_index: int | None  # the hop that suggests it (0 = topmost Received)
+    header_index: int | None  # that hop's header field
+    reason: str  # why this route, and why it is not proven
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +232,5 @@ class Headers:
     subject: str | None = None
     date: ParsedDate | None = None
     defects: tuple[Defect, ...] = ()
+    # SPF results read from the spf= methods of Authentication-Results headers (header order)
+    ar_spf: tuple[SpfResult, ...] = ()

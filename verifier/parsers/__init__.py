@@ -3,7 +3,8 @@
 ``parse_headers(data)`` normalises the paste (:mod:`.paste`), then reads every
 Received, Authentication-Results, ARC-Authentication-Results, Received-SPF,
 DKIM-Signature, ARC-Seal, ARC-Message-Signature, Return-Path, From, Message-ID,
-Subject (RFC 2047 words decoded) and Date. Failures are isolated per header: an
+Subject (RFC 2047 words decoded) and Date, and the SPF results the spf= methods
+of Authentication-Results record (``Headers.ar_spf``), so analysis needs no parser. Failures are isolated per header: an
 unexpected exception in one header's parser becomes a Defect ``parser.internal``
 on that header and the others are still read (the parsers are written so that
 this does not happen). A Date header that cannot be read, or has no offset, adds
@@ -137,6 +138,10 @@ def parse_headers(data: bytes | str) -> Headers:
                             f.index,
                         )
                     )
+    ar_spf: list[SpfResult] = []
+    for a in ars:
+        if a.kind == "authentication-results":
+            ar_spf.extend(spf_results_from_ar(a))
     return Headers(
         block=block,
         received=tuple(received),
@@ -151,4 +156,5 @@ def parse_headers(data: bytes | str) -> Headers:
         subject=subject,
         date=date,
         defects=tuple(defects),
+        ar_spf=tuple(ar_spf),
     )

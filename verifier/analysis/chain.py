@@ -1,0 +1,121 @@
+"""The chain of hops: each Received header with its zone and the delay it added, and
+what the chain itself says (unreadable hops, invalid addresses, clock skew, long
+delays, the total trip time).
+
+A hop's delay is its timestamp minus the timestamp just below it (the next lower
+hop's, or for the bottom hop the Date header's); it is unknown when either is
+unreadable, never stretched over two hops, and never negative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from verifier.analysis import findings as F
+from verifier.analysis.hosts import HostSet, Match
+from verifier.analysis.options import Options
+from verifier.analysis.zones import classify_receiver
+from verifier.model import Headers, Received, Zone
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    index: int  # position among Received headers, 0 = topmost
+    received: Received
+    zone: Zone
+    delay_seconds: float | None
+    zone_match: Match | None = None
+
+
+def zones_and_delays(headers: Headers, border_idx: int | None, smarthost: HostSet, platform: HostSet) -> list[Hop]:
+    """Every hop, topmost first: the border and above are the recipient's, the rest are
+    classified by the host that wrote them."""
+    rcv = headers.received
+    n = len(rcv)
+    # The timestamp just below each hop: the next lower hop's (unknown when that hop's
+    # date is unreadable: a delay is never stretched over two hops), for the bottom hop
+    # the Date header.
+    base = headers.date.utc if headers.date and headers.date.utc else None
+    below_ts = [None] * n
+    for i in range(n):
+        if i + 1 < n:
+            below_ts[i] = rcv[i + 1].date.utc if rcv[i + 1].date else None
+        else:
+            below_ts[i] = base
+    hops = []
+    for i, r in enumerate(rcv):
+        if border_idx is not None and i <= border_idx:
+            zone, m = Zone.RECIPIENT, None
+        else:
+            zone, m = classify_receiver(r, smarthost, platform)
+        ts = r.date.utc if r.date else None
+        delay = None
+        if ts is not None and below_ts[i] is not None:
+            d = (ts - below_ts[i]).total_seconds()
+            delay = d if d >= 0 else None
+        hops.append(Hop(i, r, zone, delay, m))
+    return hops
+
+
+def chain_findings(headers: Headers, hops: list[Hop], options: Options, out: list[F.Finding]) -> float | None:
+    """Findings about the chain itself; returns the total trip time in seconds, if known."""
+    rcv = headers.received
+    if not rcv:
+        out.append(F.say("chain.no-received"))
+        return None
+    for h in hops:
+        r = h.received
+        if not r.from_host and not r.by_host and not r.from_ip:
+            out.append(F.say("chain.unparsed-hop", [r.header_index], hop=h.index))
+        if r.from_ip and r.ip_valid is False:
+            out.append(F.say("chain.invalid-ip", [r.header_index], hop=h.index, ip=r.from_ip))
+        if r.date is None or r.date.utc is None:
+            what = f"'{r.date.raw}'" if r.date and r.date.raw else "no date"
+            out.append(F.say("chain.date-unparsed", [r.header_index], hop=h.index, what=what))
+    # clock skew and long delays, oldest first
+    prev_ts, prev_label, prev_hdr = None, None, None
+    if headers.date and headers.date.utc:
+        date_field = headers.block.get("date")
+        prev_ts, prev_label, prev_hdr = headers.date.utc, "the Date header", date_field.index if date_field else None
+    first_ts = prev_ts
+    last_ts = None
+    for h in reversed(hops):
+        r = h.received
+        ts = r.date.utc if r.date else None
+        if ts is None:
+            continue
+        if first_ts is None:
+            first_ts = ts
+        last_ts = ts
+        if prev_ts is not None:
+            d = (ts - prev_ts).total_seconds()
+            refs = [r.header_index] + ([prev_hdr] if prev_hdr is not None else [])
+            by = r.by_host or "unknown host"
+            if d < 0:
+                out.append(F.say("chain.clock-skew", refs, hop=h.index, by=by, skew=dur(-d), previous=prev_label))
+            elif d > options.long_delay_seconds:
+                out.append(F.say("chain.long-delay", refs, hop=h.index, by=by, delay=dur(d), threshold=dur(options.long_delay_seconds)))
+        prev_ts, prev_label, prev_hdr = ts, f"Received #{h.index}", r.header_index
+    total = None
+    if first_ts is not None and last_ts is not None:
+        total = (last_ts - first_ts).total_seconds()
+        if total >= 0:
+            start = "the Date header" if headers.date and headers.date.utc else "the oldest hop"
+            out.append(F.say("chain.total-delay", total=dur(total), start=start))
+        else:
+            total = None
+    return total
+
+
+def dur(seconds: float) -> str:
+    """A duration for a sentence: 0.25 s, 42 s, 7.5 min, 3.2 h, 2.1 days."""
+    s = abs(seconds)
+    if s < 1:
+        return f"{s:.2f} s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.1f} min"
+    if s < 172800:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"

@@ -1,0 +1,114 @@
+"""The verdict: which way the message left the sender's platform.
+
+The rules, first match wins (README.md "Verdict rules" lists the same):
+
+1. the border's sender is a platform server, or the platform handled the message
+   again after a smarthost hop on the sending side -> ``bypassed``;
+2. no smarthost was given -> ``inconclusive`` (only the platform route can be proven);
+3. the border's sender belongs to the smarthost -> ``via-connector``;
+4. a smarthost hop is on the sending side and nothing from the platform follows it
+   -> ``via-connector``;
+5. otherwise -> ``inconclusive``; and with no border at all -> ``inconclusive``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from verifier.analysis import findings as F
+from verifier.analysis.border import Border
+from verifier.analysis.chain import Hop
+from verifier.analysis.hosts import HostSet
+from verifier.analysis.zones import match_text
+from verifier.model import Headers, Verdict, Zone
+
+_SBR_RE = re.compile(r"^x-mclm-sbr-processed[ \t]*:", re.I | re.M)
+
+
+def sending_side(hops: list[Hop], b: Border | None) -> list[Hop]:
+    """The hops below the border (every hop when there is no border), topmost first."""
+    return [h for h in hops if h.zone in (Zone.PLATFORM, Zone.SMARTHOST, Zone.UNKNOWN) and (b is None or h.index > b.index)]
+
+
+def platform_after_smarthost(sending: list[Hop]) -> int | None:
+    """The first platform hop written after (above) every smarthost hop, if any.
+    Higher index is older."""
+    sm_idx = [h.index for h in sending if h.zone == Zone.SMARTHOST]
+    pf_idx = [h.index for h in sending if h.zone == Zone.PLATFORM]
+    if sm_idx and pf_idx and min(pf_idx) < max(sm_idx) and min(pf_idx) < min(sm_idx):
+        return min(pf_idx)
+    return None
+
+
+def verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, out: list[F.Finding], guess: str | None = None) -> Verdict:
+    """Apply the verdict rules, adding the route and border findings on the way."""
+    # Look in the text first: most messages have no such field, and scanning every field's
+    # name for it costs more than the rest of the verdict.
+    text = headers.block.text
+    if (not text or _SBR_RE.search(text)) and any(f.lname == "x-mclm-sbr-processed" and f.value.strip().lower() == "true" for f in headers.block.fields):
+        hdr = [f.index for f in headers.block.fields if f.lname == "x-mclm-sbr-processed"]
+        out.append(F.say("route.sbr-processed", hdr))
+    if not smarthost:
+        out.append(F.say("route.no-smarthost-given"))
+
+    sending = sending_side(hops, b)
+    for h in sending:
+        if h.zone == Zone.SMARTHOST:
+            out.append(F.say("route.smarthost-hop", [h.received.header_index], hop=h.index, by=h.received.by_host, match=match_text(h.zone_match)))
+        elif h.zone == Zone.PLATFORM:
+            out.append(F.say("route.platform-hop", [h.received.header_index], hop=h.index, by=h.received.by_host, pattern=h.zone_match.pattern if h.zone_match else "?"))
+    sm_idx = [h.index for h in sending if h.zone == Zone.SMARTHOST]
+    first_pf = platform_after_smarthost(sending)
+    if first_pf is not None:
+        out.append(F.say("route.platform-after-smarthost", [hops[first_pf].received.header_index], hop=first_pf))
+
+    if b is None:
+        if headers.received:
+            hint = f" The topmost external client address suggests {guess}, but nothing confirms it." if guess else " No hop has an external client address either."
+            out.append(F.say("border.not-found", hint=hint))
+        return Verdict.INCONCLUSIVE
+
+    who = sender_text(b)
+    out.append(F.say("border.found", [b.header_index, *b.evidence_headers], hop=b.index, receiver=b.receiver or "an unnamed host", who=who, evidence="; ".join(b.evidence)))
+    if b.sender_zone == Zone.SMARTHOST:
+        out.append(F.say("border.from-smarthost", [b.header_index], who=who, match=match_text(b.sender_match)))
+    elif b.sender_zone == Zone.PLATFORM:
+        out.append(F.say("border.from-platform", [b.header_index], who=who, pattern=b.sender_match.pattern if b.sender_match else "?"))
+    else:
+        hint = " Give the provider's egress host or network with --smarthost if it is theirs." if smarthost else ""
+        out.append(F.say("border.from-unknown", [b.header_index], who=who, hint=hint))
+
+    if b.sender_zone == Zone.PLATFORM or first_pf is not None:
+        return Verdict.BYPASSED
+    if not smarthost:
+        return Verdict.INCONCLUSIVE
+    if b.sender_zone == Zone.SMARTHOST:
+        return Verdict.VIA_CONNECTOR
+    if sm_idx:
+        return Verdict.VIA_CONNECTOR
+    return Verdict.INCONCLUSIVE
+
+
+def sender_text(b: Border) -> str:
+    name = b.sender_rdns or b.sender_host or "an unnamed host"
+    return f"{name} [{b.sender_ip}]" if b.sender_ip else name
+
+
+def verdict_finding(v: Verdict, b: Border | None, smarthost: HostSet) -> F.Finding:
+    """The finding that states the verdict and why, listed first in every report."""
+    refs = [b.header_index] if b else []
+    if v == Verdict.VIA_CONNECTOR:
+        if b and b.sender_zone == Zone.SMARTHOST:
+            why = f"{sender_text(b)}, a smarthost host, handed it to the recipient"
+        else:
+            why = "a smarthost hop is on the sending side and nothing from the platform follows it"
+        return F.say("verdict.via-connector", refs, why=why)
+    if v == Verdict.BYPASSED:
+        return F.say("verdict.bypassed", refs, who=sender_text(b) if b else "a platform server")
+    if b is None:
+        why = "the recipient's border hop cannot be located (no Authentication-Results or Received-SPF from the recipient)"
+    elif not smarthost:
+        why = f"{sender_text(b)} handed it to the recipient; give the connector's smarthost with --smarthost to prove the route"
+    else:
+        why = f"{sender_text(b)} handed it to the recipient and matches neither the smarthost nor the platform, and no smarthost hop is on the sending side"
+    return F.say("verdict.inconclusive", refs, why=why)
