@@ -397,6 +397,14 @@ class Report:
     has_likely: bool  # the analysis gives a likely route (the key is in the JSON)
     header_lines: tuple[HeaderLine, ...] = field(default=())
 
+    @property
+    def likely_unproven(self) -> LikelyView | None:
+        """The likely route when the verdict proves none: shown before the strict verdict.
+        A confirmed likely route is the verdict itself and is not shown twice."""
+        if self.likely is not None and self.likely.confidence != "confirmed":
+            return self.likely
+        return None
+
     # ------------------------------------------------------------------ JSON
 
     def to_json(self) -> dict:

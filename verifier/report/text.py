@@ -58,7 +58,7 @@ def render_report(rep: Report, *, colour: bool = False) -> str:
     lines: list[str] = []
     if rep.input_name:
         lines.append(pen(f"== {_s(rep.input_name)}", "bold"))
-    lk = rep.likely
+    lk = rep.likely_unproven
     if lk is not None:
         style = {VERDICT_VIA_CONNECTOR: "green", VERDICT_BYPASSED: "red"}.get(lk.route, "yellow")
         lines.append(pen(f"Likely route: {_s(lk.route).upper()} ({_s(lk.confidence)})", "bold", style) + f"  {_s(lk.reason)}")
