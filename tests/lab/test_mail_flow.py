@@ -92,7 +92,8 @@ def test_route_hook_wrote_the_platform_maps(lab: Lab, attached: int) -> None:
     assert f"[{t.RELAY_NAME}]:{t.RELAY_PORT} secure match=hostname" in (maps / "tls_policy").read_text()
     sasl = maps / "sasl_passwd"
     assert os.stat(sasl).st_mode & 0o777 == 0o600
-    assert f"{t.ATTACHED_SENDER} {t.RELAY_USER}:" in sasl.read_text()
+    has_login = f"{t.ATTACHED_SENDER} {t.RELAY_USER}:" in sasl.read_text()
+    assert has_login, "no login for the attached sender in sasl_passwd"  # the text holds a password
 
 
 def _save_fixture(name: str, headers: bytes) -> None:
@@ -267,7 +268,8 @@ def test_detaching_through_the_api_sends_direct_again(lab: Lab, attached: int) -
     client.put(f"{base}/account/{t.ATTACHED_SENDER}", sendConnectorId=None)
     try:
         wait_map(False)
-        assert t.ATTACHED_SENDER not in (lab.layout.platform_maps / "sasl_passwd").read_text()
+        still = t.ATTACHED_SENDER in (lab.layout.platform_maps / "sasl_passwd").read_text()
+        assert not still, "the detached sender still has a login in sasl_passwd"  # text holds a password
         sent = submit(lab, t.ATTACHED_SENDER, tag=new_tag("detached"))
         found = find(lab, sent.tag)
         assert found is not None

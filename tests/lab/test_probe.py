@@ -173,8 +173,10 @@ def test_the_overall_timeout_still_reports_when_the_smarthost_check_is_slow(lab:
     """--timeout bounds the run: the slow smartHost check is not waited for, the verdict still comes."""
     lab.set_fault("smarthost-password", True)
     try:
-        proc = _cli("probe", "--profile", str(profile_path), "--timeout", "6", "--json", "--quiet")
-        nag = _cli("probe", "--profile", str(profile_path), "--timeout", "6", "--nagios", "-w", "3", "-c", "5")
+        # 12 s: under the lab relay's delay in refusing a bad password (about 20 s), with room
+        # for the rest of the run on a loaded machine.
+        proc = _cli("probe", "--profile", str(profile_path), "--timeout", "12", "--json", "--quiet")
+        nag = _cli("probe", "--profile", str(profile_path), "--timeout", "12", "--nagios", "-w", "3", "-c", "5")
     finally:
         lab.set_fault("smarthost-password", False)
     assert proc.returncode == 11, proc.stdout + proc.stderr
