@@ -114,14 +114,25 @@ def test_a_fifo_with_a_writer_is_analysed(tmp_path, capsys):
     assert "fwd.alumni.example" in out
 
 
-def test_an_endless_fifo_is_refused_at_the_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(inputs, "MAX_INPUT_BYTES", 1024 * 1024)
+def test_an_endless_fifo_is_refused_at_the_limit(tmp_path):
     fifo = tmp_path / "endless.fifo"
     os.mkfifo(fifo)
-    t = _writer(fifo, b"Subject: x\n" * 4096, endless=True)
-    msgs = list(inputs.iter_messages([str(fifo)]))
-    t.join(GUARD)
-    assert [(m.name, m.data, m.error) for m in msgs] == [(str(fifo), None, f"cannot read {fifo}: it is over the 1 MiB limit")]
+    proc = _verifier(
+        "import threading, verifier.inputs as I\n"
+        "I.MAX_INPUT_BYTES = 1024 * 1024\n"
+        "def write():\n"
+        "    try:\n"
+        f"        with open({str(fifo)!r}, 'wb') as fh:\n"
+        "            while True:\n"
+        "                fh.write(b'Subject: x\\n' * 4096)\n"
+        "    except BrokenPipeError:\n"
+        "        pass\n"
+        "threading.Thread(target=write, daemon=True).start()\n"
+        "from verifier.cli import main\n"
+        f"raise SystemExit(main(['analyze', {str(fifo)!r}]))\n"
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert _one_sentence(proc.stderr) == f"verifier: cannot read {fifo}: it is over the 1 MiB limit."
 
 
 def test_a_regular_file_over_the_limit_is_refused_without_reading(tmp_path, monkeypatch):
