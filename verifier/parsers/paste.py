@@ -27,6 +27,8 @@ What is corrected, each time with a :class:`~verifier.model.Defect` of a stable 
 - ``input.binary``: binary data (more than one character in twenty, up to the end of the
   header region, is a control character other than TAB): no field is read from it,
   whatever line in it happens to read ``Name:``;
+- ``input.too-many-fields``: more than :data:`MAX_FIELDS` fields (real blocks have tens):
+  none is read, so that memory stays bounded (see ARCHITECTURE.md, hostile input);
 - ``input.no-header``: nothing that looks like a header field.
 
 A line starts a new field only when it looks like ``Name:`` where the name starts
@@ -337,6 +339,12 @@ def normalise(data: bytes | str) -> HeaderBlock:
             f"Every line was indented by {common} character(s); the indentation was removed.",
         )
 
+    # A header block has tens of fields, a few hundred at most; each field read costs far
+    # more memory than its bytes, so a block with more than MAX_FIELDS is not read at all.
+    if len(region) > MAX_FIELDS and sum(1 for line in region if _looks_like_field(line)) > MAX_FIELDS:
+        add("input.too-many-fields", f"The input holds more than {MAX_FIELDS} header fields; it was not read.")
+        return HeaderBlock(fields=(), defects=tuple(defects), has_body=has_body, text="")
+
     # Fields: split where a line does not start with white space, then join back the
     # pieces that do not look like "Name:" (continuations that lost their indentation).
     fields: list[HeaderField] = []
@@ -379,6 +387,8 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
 
 _CHUNK_SPLIT_RE = re.compile(r"\n(?![ \t])")
+
+MAX_FIELDS = 20_000  # header fields in one block; real ones have tens
 
 # C0 control characters other than TAB and the line ends, and DEL.
 _CONTROL_CHARS = "".join(chr(c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)) + "\x7f"
