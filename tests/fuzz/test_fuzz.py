@@ -5,7 +5,7 @@ parses back, the HTML report holds only the renderer's own tags) and that the wo
 bounded: output and peak memory grow at most linearly with the input.
 
 The normal test run tries a few hundred inputs per target. The long run is
-``scripts/fuzz.sh --examples 1000000`` (see docs/fuzzing.md); it sets
+``scripts/fuzz.sh --examples 1000000`` (options at its head); it sets
 ``VERIFIER_FUZZ_EXAMPLES`` (inputs per target), ``VERIFIER_FUZZ_REPORT`` (a file the
 counts are appended to) and ``VERIFIER_FUZZ_SLOW`` (seconds one input may take; unset in
 the normal run, which has no timed assertion).
