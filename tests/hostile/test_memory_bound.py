@@ -64,3 +64,10 @@ def test_a_block_with_too_many_fields_is_refused_with_one_sentence(tmp_path, cap
 def test_a_block_at_the_field_limit_is_read():
     block = normalise(b"".join(b"X-%d: v\n" % i for i in range(MAX_FIELDS)))
     assert len(block.fields) == MAX_FIELDS
+
+
+def test_too_many_fields_is_found_whatever_the_line_ends():
+    for eol in (b"\n", b"\r\n", b"\r"):
+        block = normalise(b"".join(b"X-%d: v" % i + eol for i in range(MAX_FIELDS + 1)))
+        assert block.fields == ()
+        assert "input.too-many-fields" in [d.code for d in block.defects], eol

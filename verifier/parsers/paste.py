@@ -234,6 +234,18 @@ def normalise(data: bytes | str) -> HeaderBlock:
             "The input was HTML (escaped entities such as &lt; or tags such as <pre>); it was decoded.",
         )
 
+    # Too many fields (see MAX_FIELDS below): found before the text is split into lines,
+    # which is where the memory of such a block would go.
+    if text.count("\n") > MAX_FIELDS:
+        first_blank = text.find("\n\n")
+        stop = len(text) if first_blank == -1 else first_blank
+        starts = 0
+        for _ in _FIELD_START_RE.finditer(text, 0, stop):
+            starts += 1
+            if starts > MAX_FIELDS:
+                add("input.too-many-fields", f"The input holds more than {MAX_FIELDS} header fields; it was not read.")
+                return HeaderBlock(fields=(), defects=tuple(defects), has_body=False, text="")
+
     lines, odd_endings = _split_lines(text)
     if odd_endings:
         add(
@@ -389,6 +401,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
 _CHUNK_SPLIT_RE = re.compile(r"\n(?![ \t])")
 
 MAX_FIELDS = 20_000  # header fields in one block; real ones have tens
+_FIELD_START_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,200}[ \t]*:", re.MULTILINE)
 
 # C0 control characters other than TAB and the line ends, and DEL.
 _CONTROL_CHARS = "".join(chr(c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)) + "\x7f"
