@@ -118,7 +118,12 @@ def run(args) -> int:
         if msg.error is None:
             analysis = analyze_bytes(msg.data, options)
             if not analysis.headers.block.fields:
-                msg_error = f"{msg.name}: no email header found (expected lines such as 'Received: ...')."
+                if any(d.code == "input.too-many-fields" for d in analysis.headers.block.defects):
+                    from verifier.parsers.paste import MAX_FIELDS
+
+                    msg_error = f"{msg.name}: it holds more than {MAX_FIELDS} header fields, far more than a real message; it was not read."
+                else:
+                    msg_error = f"{msg.name}: no email header found (expected lines such as 'Received: ...')."
                 analysis = None
             else:
                 msg_error = None
@@ -139,7 +144,10 @@ def run(args) -> int:
             from verifier.report.json_report import to_json
 
             obj = to_json(analysis, input_name=msg.name)
-            print(json.dumps(obj, ensure_ascii=False, indent=None if many or msg.name.count("#") else 2))
+            # written in pieces: the whole document as one string would double the peak memory
+            json.dump(obj, sys.stdout, ensure_ascii=False, indent=None if many or msg.name.count("#") else 2)
+            sys.stdout.write("\n")
+            del obj
         elif args.html:
             from verifier.report.html import render as render_html
 

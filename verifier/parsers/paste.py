@@ -24,6 +24,11 @@ What is corrected, each time with a :class:`~verifier.model.Defect` of a stable 
   or quoted with ``>`` (leading no-break spaces count as spaces);
 - ``input.misfolded``: a continuation line that lost its indentation, including the
   Outlook layout ``Name:<TAB><newline>value``;
+- ``input.binary``: binary data (more than one character in twenty, up to the end of the
+  header region, is a control character other than TAB): no field is read from it,
+  whatever line in it happens to read ``Name:``;
+- ``input.too-many-fields``: more than :data:`MAX_FIELDS` fields (real blocks have tens):
+  none is read, so that memory stays bounded (see ARCHITECTURE.md, hostile input);
 - ``input.no-header``: nothing that looks like a header field.
 
 A line starts a new field only when it looks like ``Name:`` where the name starts
@@ -205,7 +210,7 @@ def normalise(data: bytes | str) -> HeaderBlock:
         if fallback:
             add("input.not-utf8", "Some bytes were not valid UTF-8 and were read as Latin-1.")
     else:
-        text = str(data)
+        text, fallback = str(data), False
         if _has_surrogate(text):
             # lone surrogates cannot be encoded later; replace them
             text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
@@ -228,6 +233,18 @@ def normalise(data: bytes | str) -> HeaderBlock:
             "input.html-escaped",
             "The input was HTML (escaped entities such as &lt; or tags such as <pre>); it was decoded.",
         )
+
+    # Too many fields (see MAX_FIELDS below): found before the text is split into lines,
+    # which is where the memory of such a block would go.
+    if text.count("\n") > MAX_FIELDS:
+        first_blank = text.find("\n\n")
+        stop = len(text) if first_blank == -1 else first_blank
+        starts = 0
+        for _ in _FIELD_START_RE.finditer(text, 0, stop):
+            starts += 1
+            if starts > MAX_FIELDS:
+                add("input.too-many-fields", f"The input holds more than {MAX_FIELDS} header fields; it was not read.")
+                return HeaderBlock(fields=(), defects=tuple(defects), has_body=False, text="")
 
     lines, odd_endings = _split_lines(text)
     if odd_endings:
@@ -310,6 +327,13 @@ def normalise(data: bytes | str) -> HeaderBlock:
     has_body = any(line.strip() for line in lines[end:])
     region = lines[start:end]
 
+    # Binary data is not a header block, even where one of its lines happens to read
+    # "Name:" (random bytes do, about once per 100 KB).
+    if _is_binary(lines, end, fallback):
+        add("input.binary", "The input is binary data, not text; no header field was read.")
+        add("input.no-header", "No header field was found in the input.")
+        return HeaderBlock(fields=(), defects=tuple(defects), has_body=False, text="")
+
     # Quoting with ">" on every line.
     if region and all(line.lstrip(" \t").startswith(">") for line in region):
         region = [_strip_quote(line) for line in region]
@@ -326,6 +350,12 @@ def normalise(data: bytes | str) -> HeaderBlock:
             "input.indented",
             f"Every line was indented by {common} character(s); the indentation was removed.",
         )
+
+    # A header block has tens of fields, a few hundred at most; each field read costs far
+    # more memory than its bytes, so a block with more than MAX_FIELDS is not read at all.
+    if len(region) > MAX_FIELDS and sum(1 for line in region if _looks_like_field(line)) > MAX_FIELDS:
+        add("input.too-many-fields", f"The input holds more than {MAX_FIELDS} header fields; it was not read.")
+        return HeaderBlock(fields=(), defects=tuple(defects), has_body=has_body, text="")
 
     # Fields: split where a line does not start with white space, then join back the
     # pieces that do not look like "Name:" (continuations that lost their indentation).
@@ -369,6 +399,36 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
 
 _CHUNK_SPLIT_RE = re.compile(r"\n(?![ \t])")
+
+MAX_FIELDS = 20_000  # header fields in one block; real ones have tens
+_FIELD_START_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,200}[ \t]*:", re.MULTILINE)
+
+# C0 control characters other than TAB and the line ends, and DEL.
+_CONTROL_CHARS = "".join(chr(c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)) + "\x7f"
+_DELETE_CONTROLS = str.maketrans("", "", _CONTROL_CHARS)
+BINARY_WINDOW = 65536  # characters of the header region examined
+BINARY_MIN_CONTROLS = 32  # a few escape sequences in a value are text, not binary
+
+
+def _is_binary(lines: list[str], end: int, not_utf8: bool) -> bool:
+    """True when the text up to the end of the header region (its first ``BINARY_WINDOW``
+    characters) is more than one twentieth control characters, with at least
+    ``BINARY_MIN_CONTROLS`` of them (4 when the bytes were not UTF-8 either).
+
+    Text never holds that many (a header with a terminal escape sequence in its value has a
+    handful); random bytes hold about one in nine and are never valid UTF-8. Bounded: one
+    window, one pass."""
+    size = 0
+    parts: list[str] = []
+    for line in lines[:end]:
+        parts.append(line)
+        size += len(line) + 1
+        if size >= BINARY_WINDOW:
+            break
+    window = "\n".join(parts)[:BINARY_WINDOW]
+    controls = len(window) - len(window.translate(_DELETE_CONTROLS))
+    least = 4 if not_utf8 else BINARY_MIN_CONTROLS
+    return controls >= least and controls * 20 > len(window)
 
 
 def _unfold(text: str) -> str:
