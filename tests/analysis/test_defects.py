@@ -14,6 +14,7 @@ import verifier.parsers as parsers
 from verifier.analysis.defects import DEFECT_CODES, DEFECT_SPECS, markdown_table
 from verifier.analysis.engine import analyze_bytes
 from verifier.cli import main
+from verifier.parsers.paste import MAX_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 RECEIVED = b"Received: from a.example (a.example [203.0.113.1]) by mx.b.example with ESMTP id 1; Fri, 27 Nov 2026 20:00:01 +0000\n"
@@ -29,6 +30,8 @@ SAMPLES: list[tuple[str, bytes, str | None]] = [
     ("input.line-endings", FROM.replace(b"\n", b"\r") + RECEIVED.replace(b"\n", b"\r"), None),
     ("input.leading-junk", b"Here are the headers you asked for\n" + FROM + RECEIVED, None),
     ("input.no-header", b"nothing here that looks like a header\n", None),
+    ("input.binary", b"From: x@a.example\n" + bytes(range(1, 32)) * 40, None),
+    ("input.too-many-fields", b"X-A: v\n" * (MAX_FIELDS + 1), None),
     ("input.double-spaced", FROM + b"\n" + RECEIVED + b"\nSubject: hello\n\nTo: y@b.example\n", None),
     ("input.indented", b"    " + FROM + b"    " + RECEIVED, None),
     ("input.misfolded", b"Received: from a.example (a.example [203.0.113.1])\nby mx.b.example with ESMTP id 1; Fri, 27 Nov 2026 20:00:01 +0000\n" + FROM, None),

@@ -31,6 +31,8 @@ DEFECT_SPECS: tuple[tuple[str, str], ...] = (
     ("input.line-endings", "Line ends were CR-only or mixed, and were unified."),
     ("input.leading-junk", "Lines before the first header field were ignored."),
     ("input.no-header", "Nothing in the input looks like a header field."),
+    ("input.binary", "The input is binary data, not text; no header field was read from it."),
+    ("input.too-many-fields", "The input holds far more header fields than a real message; none was read, to keep memory bounded."),
     ("input.double-spaced", "Every line was followed by a blank line; the blank lines were removed."),
     ("input.indented", "Every line was indented or quoted with '>'; the indentation was removed."),
     ("input.misfolded", "Continuation lines had lost their indentation and were joined to the field above."),
