@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import uuid
 import pytest
 
 from verifier.analysis.engine import Options, analyze_bytes
+from verifier.parsers.paste import MAX_FIELDS
 from verifier.report.json_report import to_json
 from verifier.web.paste import POOL
 
@@ -135,8 +137,13 @@ def test_too_large_is_a_clear_413(server_factory):
 
 
 def _ten_mb() -> bytes:
-    one = SAMPLE.read_bytes()
-    return (one * (10 * 1024 * 1024 // len(one) + 1))[: 10 * 1024 * 1024]
+    """10 MB of the sample repeated, each copy padded by one long field: slow to analyse
+    (thousands of hops) yet under the paste reader's field limit, so it is really analysed."""
+    unit = SAMPLE.read_bytes().rstrip(b"\n") + b"\nX-Pad: " + b"a" * 16000 + b"\n"
+    size = 10 * 1024 * 1024
+    big = (unit * (size // len(unit) + 1))[:size]
+    assert len(re.findall(rb"^[A-Za-z][\w.-]*:", big, re.M)) < MAX_FIELDS
+    return big
 
 
 def test_full_pool_is_a_503(server_factory):

@@ -8,6 +8,19 @@ from dataclasses import replace
 
 from verifier.analysis import findings as F
 from verifier.model import Defect, Headers
+from verifier.parsers.paste import MAX_FIELDS
+
+NO_HEADER = "no email header found (expected lines such as 'Received: ...')."
+
+
+def unread_reason(headers: Headers) -> str | None:
+    """Why no header field was read (one clause, lower-case), or None when some were.
+    The CLI and the paste page say the same."""
+    if headers.block.fields:
+        return None
+    if any(d.code == "input.too-many-fields" for d in headers.block.defects):
+        return f"it holds more than {MAX_FIELDS} header fields, far more than a real message; it was not read."
+    return NO_HEADER
 
 
 def input_findings(headers: Headers, out: list[F.Finding]) -> None:

@@ -105,6 +105,7 @@ def run(args) -> int:
     if not args.inputs and sys.stdin.isatty():
         raise UsageError("no input: give a file, a folder, or - and paste the headers on standard input.")
 
+    from verifier.analysis.defects import unread_reason
     from verifier.analysis.engine import VERDICT_BYPASSED, VERDICT_INCONCLUSIVE, analyze_bytes
     from verifier.inputs import iter_messages
 
@@ -117,16 +118,10 @@ def run(args) -> int:
         count += 1
         if msg.error is None:
             analysis = analyze_bytes(msg.data, options)
-            if not analysis.headers.block.fields:
-                if any(d.code == "input.too-many-fields" for d in analysis.headers.block.defects):
-                    from verifier.parsers.paste import MAX_FIELDS
-
-                    msg_error = f"{msg.name}: it holds more than {MAX_FIELDS} header fields, far more than a real message; it was not read."
-                else:
-                    msg_error = f"{msg.name}: no email header found (expected lines such as 'Received: ...')."
+            reason = unread_reason(analysis.headers)
+            msg_error = f"{msg.name}: {reason}" if reason else None
+            if reason:
                 analysis = None
-            else:
-                msg_error = None
         else:
             analysis, msg_error = None, f"{msg.error}."
         if analysis is None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-NO_HEADER = "no email header found (expected lines such as 'Received: ...')."
-
 
 @dataclass(frozen=True, slots=True)
 class Job:
@@ -41,6 +39,7 @@ def _first_message(name: str, data: bytes) -> tuple[str, bytes, int]:
 
 
 def run(job: Job) -> Outcome:
+    from verifier.analysis.defects import unread_reason
     from verifier.analysis.engine import analyze_bytes
     from verifier.report.html import form_values_for, render_page
     from verifier.report.model import build
@@ -55,8 +54,9 @@ def run(job: Job) -> Outcome:
             note = f"{job.filename} is an mbox of {count} messages; the first is shown (the command line reports each)."
     a = analyze_bytes(data, job.options)
     form = form_values_for(job.options, job.form_text)
-    if not a.headers.block.fields:
-        what = f"{name}: {NO_HEADER}" if name else "N" + NO_HEADER[1:]
+    reason = unread_reason(a.headers)
+    if reason:
+        what = f"{name}: {reason}" if name else reason[0].upper() + reason[1:]
         if job.kind == "page":
             return Outcome(400, render_page(None, form=form, error=what, error_title="Nothing to analyse:"), "text/html")
         if job.kind == "text":
@@ -79,4 +79,4 @@ def warm_up() -> None:
     run(Job("page", b"Received: from a.example ([192.0.2.1]) by b.example; Tue, 28 Feb 2023 07:51:02 +0000\nFrom: a@b.example\n", Options()))
 
 
-__all__ = ["Job", "Outcome", "run", "NO_HEADER"]
+__all__ = ["Job", "Outcome", "run"]
