@@ -110,6 +110,41 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     return ExitCode.INTERNAL
 
 
+def exit_code_for_verdict(verdict: str, expected: str | None = None) -> ExitCode:
+    """The one place that turns a message's verdict into an exit code, against the route that
+    was expected of it (``None``: none was, as in ``analyze`` without ``--smarthost``).
+
+    As expected: 0. Never arrived: 11. The platform's own outbound, or the connector where the
+    platform was expected: 4. No route proven where one was expected: 5."""
+    if expected is not None and verdict == expected:
+        return ExitCode.OK
+    if verdict == "not-delivered":
+        return ExitCode.NOT_DELIVERED
+    if verdict == "bypassed" or (expected is not None and verdict == "via-connector"):
+        return ExitCode.BYPASSED
+    if verdict == "inconclusive" and expected is not None:
+        return ExitCode.INCONCLUSIVE
+    return ExitCode.OK
+
+
+# Several outcomes end in the most serious: an unreadable input, then a message that never
+# arrived, then the wrong route, then an error that stopped a run (any other code), then no
+# route proven, then success. analyze, probe and monitor --once all use it.
+_SERIOUSNESS = {ExitCode.OK: 0, ExitCode.INCONCLUSIVE: 1, ExitCode.BYPASSED: 3,
+                ExitCode.NOT_DELIVERED: 4, ExitCode.INPUT: 5}
+_OTHER_ERROR = 2
+
+
+def most_serious(codes) -> ExitCode:
+    """The exit code for several outcomes (see the order above); 0 when there are none."""
+    worst = ExitCode.OK
+    for code in codes:
+        code = ExitCode(code)
+        if _SERIOUSNESS.get(code, _OTHER_ERROR) > _SERIOUSNESS.get(worst, _OTHER_ERROR):
+            worst = code
+    return worst
+
+
 # What each exit code means, in the words of README.md's table (a test keeps the two, and every
 # command's --help, identical). A code without an entry here is described by its name.
 EXIT_CODE_MEANINGS: dict[int, str] = {

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from verifier.errors import ExitCode, UsageError
+from verifier.errors import ExitCode, UsageError, exit_code_for_verdict, most_serious
 
 EPILOG = """\
 inputs:
@@ -106,12 +106,13 @@ def run(args) -> int:
         raise UsageError("no input: give a file, a folder, or - and paste the headers on standard input.")
 
     from verifier.analysis.defects import unread_reason
-    from verifier.analysis.engine import VERDICT_BYPASSED, VERDICT_INCONCLUSIVE, analyze_bytes
+    from verifier.analysis.engine import VERDICT_VIA_CONNECTOR, analyze_bytes
     from verifier.inputs import iter_messages
 
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     many = len(args.inputs) > 1 or any(os.path.isdir(i) for i in args.inputs)
-    bad_input = bypassed = unproven = False
+    codes: list[int] = []
+    expected = VERDICT_VIA_CONNECTOR if options.smarthosts else None
     count = 0
     first = True
     for msg in iter_messages(args.inputs):
@@ -125,16 +126,13 @@ def run(args) -> int:
         else:
             analysis, msg_error = None, f"{msg.error}."
         if analysis is None:
-            bad_input = True
+            codes.append(ExitCode.INPUT)
             if args.json:
                 print(json.dumps({"input": msg.name, "error": msg_error}), flush=True)
             else:
                 sys.stderr.write(f"verifier: {msg_error}\n")
             continue
-        if analysis.verdict == VERDICT_BYPASSED:
-            bypassed = True
-        elif analysis.verdict == VERDICT_INCONCLUSIVE and options.smarthosts:
-            unproven = True
+        codes.append(exit_code_for_verdict(analysis.verdict, expected))
         if args.json:
             from verifier.report.json_report import to_json
 
@@ -157,14 +155,7 @@ def run(args) -> int:
         sys.stdout.flush()
     if count == 0:
         raise UsageError("no input to analyse.")
-    # Precedence: unreadable input (3) > bypassed (4) > inconclusive (5)
-    if bad_input:
-        return ExitCode.INPUT
-    if bypassed:
-        return ExitCode.BYPASSED
-    if unproven:
-        return ExitCode.INCONCLUSIVE
-    return ExitCode.OK
+    return most_serious(codes)  # unreadable input (3), then bypassed (4), then inconclusive (5)
 
 
 def register_findings(sub) -> None:

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from verifier.errors import ExitCode, UsageError, VerifierError
+from verifier.errors import UsageError, VerifierError, exit_code_for_verdict, most_serious
 
 EPILOG = """\
 The profile (TOML) names the platform API, the attached sender, the control
@@ -165,7 +165,6 @@ def _run(args) -> int:
     from dataclasses import replace
 
     from verifier.probe.profile import load_profile
-    from verifier.probe.run import VERDICT_NOT_DELIVERED, VERDICT_VIA_CONNECTOR
     from verifier.report import probe as rp
 
     if (args.warning is not None or args.critical is not None) and not args.nagios:
@@ -199,11 +198,4 @@ def _run(args) -> int:
     else:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.stdout.write(rp.render_text(result, colour=colour, route_changes=route_changes))
-    if result.ok:
-        return ExitCode.OK
-    verdicts = [leg.verdict for leg in result.legs if not leg.as_expected]
-    if VERDICT_NOT_DELIVERED in verdicts:
-        return ExitCode.NOT_DELIVERED
-    if any(v in ("bypassed", VERDICT_VIA_CONNECTOR) for v in verdicts):
-        return ExitCode.BYPASSED
-    return ExitCode.INCONCLUSIVE
+    return most_serious(exit_code_for_verdict(leg.verdict, leg.expectation.expect) for leg in result.legs)

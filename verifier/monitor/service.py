@@ -436,27 +436,21 @@ class Monitor:
 
 def exit_code_for_outcomes(outcomes: list[Outcome]) -> int:
     """--once: 0 all as expected; 4 a wrong route; 11 not delivered or not sent; 5 inconclusive;
-    a run stopped by an error before anything was sent: that error's code (9 network, 7 credentials, 12 config...)."""
-    from verifier.errors import ExitCode
+    a run stopped by an error before anything was sent: that error's code (9 network, 7 credentials,
+    12 config...). Several: the most serious, in the order of :func:`verifier.errors.most_serious`."""
+    from verifier.errors import ExitCode, most_serious
 
-    worst = ExitCode.OK
-    rank = {ExitCode.OK: 0, ExitCode.INCONCLUSIVE: 1, ExitCode.NOT_DELIVERED: 3, ExitCode.BYPASSED: 4}
+    codes: list[int] = []
     for o in outcomes:
         if o.status == "error" and o.error_code is not None and not any(r.get("token") for r in o.legs):
-            code = ExitCode(o.error_code)
-            if rank.get(code, 2) > rank[worst]:
-                worst = code
-                rank.setdefault(code, 2)
+            codes.append(ExitCode(o.error_code))
             continue
         for rec in o.legs:
             st = rec["state"]
-            code = ExitCode.OK
             if st == "wrong-route":
-                code = ExitCode.BYPASSED
+                codes.append(ExitCode.BYPASSED)
             elif st in ("lost", "bounced", "not-sent", "late"):
-                code = ExitCode.NOT_DELIVERED
+                codes.append(ExitCode.NOT_DELIVERED)
             elif not rec.get("as_expected"):
-                code = ExitCode.INCONCLUSIVE
-            if rank[code] > rank[worst]:
-                worst = code
-    return int(worst)
+                codes.append(ExitCode.INCONCLUSIVE)
+    return int(most_serious(codes))
