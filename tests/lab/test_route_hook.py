@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from verifier.lab.layout import Layout
+from verifier.lab.postfix_maps import apply_routes, clean_address, clean_hostname, render_tables
 from verifier.lab.routes import Route
-from verifier.lab.routing import apply_routes, clean_address, clean_hostname, render_tables
 
 SECRET = "S3cret-relay-pw-41d0"
 GOOD = Route("newsletter@mydomain.test", 1, "smtp.relay.test", 587, True, "basicAuthRequireTLS",
@@ -54,7 +54,7 @@ HOSTILE = {
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_a_hostile_entry_is_refused_and_the_rest_written(name: str, caplog: pytest.LogCaptureFixture) -> None:
     bad = HOSTILE[name]
-    caplog.set_level(logging.WARNING, logger="verifier.lab.routing")
+    caplog.set_level(logging.WARNING, logger="verifier.lab.postfix_maps")
     tables = render_tables([bad, GOOD])
     everything = "".join(tables.values())
     # The good sender is routed as before.

@@ -19,7 +19,7 @@ from lab_support import find, new_tag, password, submit
 from verifier.lab import topology as t
 from verifier.lab.api.state import new_account
 from verifier.lab.control import Lab
-from verifier.lab.routing import TABLES
+from verifier.lab.postfix_maps import TABLES
 
 pytestmark = pytest.mark.lab
 

@@ -12,9 +12,9 @@ from verifier.errors import ExitCode, LabError
 from verifier.lab import configs, system
 from verifier.lab import topology as t
 from verifier.lab.layout import Layout
-from verifier.lab.profile import to_shell, to_toml
+from verifier.lab.postfix_maps import apply_routes, render_tables
+from verifier.lab.probe_profile import to_shell, to_toml
 from verifier.lab.routes import Route
-from verifier.lab.routing import apply_routes, render_tables
 
 SECRET = "S3cret-relay-pw"
 

@@ -109,7 +109,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_env(args: argparse.Namespace) -> int:
-    from verifier.lab.profile import to_shell, to_toml
+    from verifier.lab.probe_profile import to_shell, to_toml
 
     lab = _lab()
     from verifier.lab.system import check_can_run

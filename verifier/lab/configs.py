@@ -211,7 +211,7 @@ def postfix_platform(lay: Layout) -> tuple[str, str]:
         smtpd_sender_restrictions = reject_sender_login_mismatch
         smtpd_sender_login_maps = texthash:{maps}/sender_login
         # Outbound: direct by MX, except for the senders the OVH API attaches to a
-        # send connector (maps written by verifier.lab.routing).
+        # send connector (maps written by verifier.lab.postfix_maps).
         sender_dependent_relayhost_maps = texthash:{maps}/sender_relay
         smtp_sasl_auth_enable = yes
         smtp_sender_dependent_authentication = yes

@@ -40,8 +40,8 @@ from verifier.lab import topology as t
 from verifier.lab.api.state import StateStore
 from verifier.lab.clients import LabIMAP4_SSL, tls_context
 from verifier.lab.layout import Layout
-from verifier.lab.profile import ovh_conf
-from verifier.lab.routing import apply_routes, write_file, write_tables
+from verifier.lab.postfix_maps import apply_routes, write_file, write_tables
+from verifier.lab.probe_profile import ovh_conf
 
 FAULTS = {
     "smarthost-down": "the smarthost's Postfix is stopped",
@@ -454,7 +454,7 @@ class Lab:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "verifier.cli", "lab", "api", "--state-dir", str(self.layout.api),
                  "--listen", f"127.0.0.1:{port}", "--task-delay", "1",
-                 "--route-hook", "verifier.lab.routing:route_hook"],
+                 "--route-hook", "verifier.lab.postfix_maps:route_hook"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=fd, env=env,
                 start_new_session=True, close_fds=True,
             )

@@ -15,7 +15,7 @@ import tomli_w
 
 from verifier.lab import topology as t
 from verifier.lab.layout import Layout
-from verifier.lab.profile import profile
+from verifier.lab.probe_profile import profile
 
 
 def monitor_config(layout: Layout, state: dict[str, Any], *, interval: float = 60, listen: str = "127.0.0.1:9477",

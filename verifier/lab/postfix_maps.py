@@ -1,7 +1,7 @@
 """The route hook: the OVH API emulator's routes -> the platform Postfix's maps.
 
 ``route_hook`` is the :data:`verifier.lab.routes.RouteHook` the lab gives the
-emulator (``--route-hook verifier.lab.routing:route_hook``). Each call carries
+emulator (``--route-hook verifier.lab.postfix_maps:route_hook``). Each call carries
 the complete list of routes; it rewrites three tables of the platform Postfix
 and reloads it:
 
@@ -31,7 +31,7 @@ from verifier.lab.layout import Layout
 from verifier.lab.routes import Route
 from verifier.lab.topology import NETNS
 
-log = logging.getLogger("verifier.lab.routing")
+log = logging.getLogger("verifier.lab.postfix_maps")
 
 TABLES = ("sender_relay", "sasl_passwd", "tls_policy")
 
@@ -145,7 +145,7 @@ def render_tables(routes: Iterable[Route]) -> dict[str, str]:
         level = "secure match=hostname" if route.require_tls else "may"
         if policy.get(hop) != "secure match=hostname":
             policy[hop] = level
-    head = "# Written by verifier.lab.routing from the OVH API emulator's routes.\n"
+    head = "# Written by verifier.lab.postfix_maps from the OVH API emulator's routes.\n"
     return {
         "sender_relay": head + "".join(f"{a} {h}\n" for a, h in relay.items()),
         "sasl_passwd": head + "".join(f"{a} {c}\n" for a, c in sasl.items()),
