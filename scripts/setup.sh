@@ -41,6 +41,7 @@ fi
 if [ "$want_lab" = 1 ]; then
   bash scripts/install-lab-packages.sh
   bash scripts/install-monitor-packages.sh
+  bash scripts/install-completion-shells.sh
 fi
 if [ "$want_browser" = 1 ]; then
   bash scripts/install-browser-packages.sh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,46 @@ def test_zsh_and_fish_scripts_name_every_command(shell: str) -> None:
     for name in _top_level_commands():
         assert name in text, name
     assert "change-auth" in text and "--wait-timeout" in text
+
+
+def _shell(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        # scripts/install-completion-shells.sh installs it (setup as root, so always under CI)
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed: scripts/install-completion-shells.sh installs it")
+        pytest.skip(f"{name} is not installed (scripts/install-completion-shells.sh, as root)")
+    return path
+
+
+def test_fish_completes_commands_and_options(tmp_path: Path) -> None:
+    fish = _shell("fish")
+    script = tmp_path / "verifier.fish"
+    script.write_text(_script("fish"))
+    bindir = Path(sys.executable).parent  # the venv's `verifier`, which the script completes
+
+    def complete(line: str) -> list[str]:
+        r = subprocess.run([fish, "--no-config", "-c", f"source {script}; complete -C '{line}'"],
+                           capture_output=True, text=True, check=False,
+                           env={**os.environ, "PATH": f"{bindir}:{os.environ.get('PATH', '')}"})
+        assert r.returncode == 0, r.stderr
+        return [row.split("\t")[0] for row in r.stdout.splitlines()]
+
+    assert complete("verifier conn") == ["connector"]
+    assert "--smarthost" in complete("verifier connector create --sm")
+    assert complete("verifier completion f") == ["fish"]
+
+
+def test_zsh_loads_the_script_as_a_completion_function(tmp_path: Path) -> None:
+    zsh = _shell("zsh")
+    fdir = tmp_path / "zfunc"
+    fdir.mkdir()
+    (fdir / "_verifier").write_text(_script("zsh"))  # as README installs it, in a directory on fpath
+    program = (f"fpath=({fdir} $fpath); autoload -Uz compinit && compinit -u -d {tmp_path}/zcompdump; "
+               "print -r -- ${_comps[verifier]}; autoload +X _verifier && print parsed")
+    r = subprocess.run([zsh, "-f", "-c", program], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["_verifier", "parsed"], r.stdout + r.stderr
 
 
 def test_unknown_shell_is_a_usage_error() -> None:
