@@ -26,6 +26,7 @@ from verifier.lab.control import Lab  # noqa: E402
 from verifier.lab.layout import Layout  # noqa: E402
 
 TIMINGS: dict[str, float] = {}
+TEST_DIR_PREFIX = "verifier-lab-test-"
 
 
 def _cannot_run() -> str | None:
@@ -33,10 +34,17 @@ def _cannot_run() -> str | None:
         system.check_can_run()
     except LabError as exc:
         return str(exc)
-    if system.netns_exists() or system.link_exists(t.VETH_MAIN):
-        return (f"The network namespace {t.NETNS} is already in use by a running lab; "
-                "stop it with `verifier lab down` to run the lab tests.")
-    return None
+    if not system.netns_pids():
+        return None  # nothing there, or only the network a killed lab left: `up` removes that
+    other = Lab.running_root()
+    if other is not None and other.name.startswith(TEST_DIR_PREFIX) and (other / "lab.json").exists():
+        # A lab an earlier test session started and could not stop (the session was killed):
+        # stop it by the PIDs it recorded, as `verifier lab down` would.
+        Lab(Layout(other)).down()
+        shutil.rmtree(other, ignore_errors=True)
+        return None
+    return (f"The network namespace {t.NETNS} is already in use by a running lab; "
+            "stop it with `verifier lab down` to run the lab tests.")
 
 
 def _not_here(reason: str) -> None:
@@ -51,7 +59,7 @@ def lab_dir() -> Iterator[Path]:
     if reason:
         _not_here(reason)
     # Not pytest's tmp_path: its parents are 0700, and the daemons run as their own users.
-    path = Path(tempfile.mkdtemp(prefix="verifier-lab-test-"))
+    path = Path(tempfile.mkdtemp(prefix=TEST_DIR_PREFIX))
     os.chmod(path, 0o755)
     old = os.environ.get("VERIFIER_LAB_DIR")
     os.environ["VERIFIER_LAB_DIR"] = str(path)

@@ -131,3 +131,26 @@ def test_profile_reads_as_a_probe_profile(tmp_path: Path) -> None:
     assert prof.recipient.folders == ("INBOX", "Junk")
     assert prof.nameserver == t.NS_IP and prof.ca_file == str(lay.ca_file)
     assert prof.platform is not None and prof.platform.config_file == str(lay.secrets / "ovh.conf")
+
+
+def test_a_reused_pid_is_not_taken_for_a_lab_daemon() -> None:
+    """A PID recorded by a lab that was killed may belong to another process by now."""
+    import subprocess
+    import sys
+
+    from verifier.lab.control import Lab
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        started = system.start_time(proc.pid)
+        assert started is not None
+        same = {"pids": {"nsd": proc.pid}, "starts": {"nsd": started}}
+        other = {"pids": {"nsd": proc.pid}, "starts": {"nsd": started - 1}}
+        legacy = {"pids": {"nsd": proc.pid}}
+        assert Lab._live(same) == {"nsd": proc.pid}
+        assert Lab._live(other) == {}
+        assert Lab._live(legacy) == {"nsd": proc.pid}
+    finally:
+        proc.kill()
+        proc.wait()
+    assert Lab._live({"pids": {"nsd": proc.pid}, "starts": {"nsd": started}}) == {}

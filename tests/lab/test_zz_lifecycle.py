@@ -117,6 +117,9 @@ def test_down_leaves_nothing_and_up_comes_back(lab: Lab) -> None:
     status = cli("status")
     assert status.returncode == 10
 
+    # A lab killed outright leaves its namespace with nothing running in it: `up` clears it.
+    subprocess.run(["ip", "netns", "add", t.NETNS], check=True, capture_output=True)
+    assert system.netns_exists() and not system.netns_pids()
     t0 = time.monotonic()
     done = cli("up")
     up_s = time.monotonic() - t0

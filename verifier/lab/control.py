@@ -99,7 +99,25 @@ class Lab:
 
     def _record(self, state: dict[str, Any], name: str, pid: int | None) -> None:
         state.setdefault("pids", {})[name] = pid
+        state.setdefault("starts", {})[name] = system.start_time(pid)
         self.save(state)
+
+    @staticmethod
+    def _live(state: dict[str, Any]) -> dict[str, int]:
+        """The recorded daemons still running: alive, and the same process that was recorded.
+
+        A PID left in the state by a lab that was killed may since have gone to another
+        process; its start time tells them apart, so that process is never signalled.
+        """
+        starts = state.get("starts") or {}
+        live = {}
+        for name, pid in (state.get("pids") or {}).items():
+            if not system.pid_alive(pid):
+                continue
+            if starts.get(name) is not None and system.start_time(pid) != starts[name]:
+                continue
+            live[name] = pid
+        return live
 
     def is_up(self) -> bool:
         state = self.load()
@@ -117,7 +135,7 @@ class Lab:
         return names
 
     def _component_up(self, name: str, state: dict[str, Any]) -> bool:
-        return system.pid_alive((state.get("pids") or {}).get(name))
+        return name in self._live(state)
 
     # --- up ------------------------------------------------------------------------
 
@@ -135,9 +153,13 @@ class Lab:
                     f"A lab is already running with its state in {other}; stop it with "
                     f"`VERIFIER_LAB_DIR={other} verifier lab down` first."
                 )
-            raise LabError(
-                "The lab is partly up (left from an earlier run); run `verifier lab down` first."
-            )
+            if self._live(state) or system.netns_pids():
+                raise LabError(
+                    "The lab is partly up (left from an earlier run); run `verifier lab down` first."
+                )
+            # Left by a lab that was killed: no process of it runs, only its network remains.
+            self.out("Removing what a stopped lab left behind (its network namespace and links).")
+            self.down()
         self._check_dir()
         state = {"root": str(self.layout.root), "pids": {}, "faults": [], "started_at": time.time()}
         self.save(state)
@@ -515,7 +537,8 @@ class Lab:
 
     # --- down ------------------------------------------------------------------------
 
-    def running_root(self) -> Path | None:
+    @staticmethod
+    def running_root() -> Path | None:
         """The state directory of the lab running in the namespace (from its daemons' command lines)."""
         for pid in system.netns_pids():
             try:
@@ -539,7 +562,7 @@ class Lab:
                 # The running lab keeps its state elsewhere: stop that one, completely.
                 self.layout = Layout(other)
                 state = self.load()
-        recorded = {name: pid for name, pid in (state.get("pids") or {}).items() if pid}
+        recorded = self._live(state)
         pids = list(recorded.values())
         found = bool(pids) or system.netns_exists() or system.link_exists(t.VETH_MAIN)
         system.signal_pids(pids, signal.SIGTERM)
@@ -600,17 +623,18 @@ class Lab:
             "opendkim-sign": f"DKIM signer 127.0.0.1:{t.DKIM_SIGN_PORT} (lab namespace)",
             "opendkim-verify": f"DKIM verifier 127.0.0.1:{t.DKIM_VERIFY_PORT} (lab namespace)",
         }
+        live = self._live(state)
         for name, detail in details.items():
             pid = pids.get(name)
-            alive = system.pid_alive(pid)
+            alive = name in live
             components[name] = {"up": bool(alive and name in checks and checks[name]()), "pid": pid, "detail": detail}
         if state.get("syslog") == "system":
             components["syslog"] = {"up": True, "detail": "the system's /dev/log"}
         else:
             pid = pids.get("syslog")
-            components["syslog"] = {"up": system.pid_alive(pid), "pid": pid, "detail": "sink on /dev/log"}
+            components["syslog"] = {"up": "syslog" in live, "pid": pid, "detail": "sink on /dev/log"}
         api_pid = pids.get("api")
-        api_up = system.pid_alive(api_pid)
+        api_up = "api" in live
         if api_up:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{state['api_port']}/1.0/auth/time", timeout=1):
@@ -642,7 +666,7 @@ class Lab:
         comes back on a new port; ``lab.json`` and the lab's ovh.conf follow it.
         """
         state = self._require_up()
-        pid = (state.get("pids") or {}).get("api")
+        pid = self._live(state).get("api")
         if pid:
             system.signal_pids([pid], signal.SIGTERM)
             if system.wait_gone([pid], 30):
@@ -678,7 +702,7 @@ class Lab:
 
     def _fault_smarthost_down(self, state: dict[str, Any], on: bool) -> None:
         if on:
-            pid = (state.get("pids") or {}).get("postfix-relay")
+            pid = self._live(state).get("postfix-relay")
             system.signal_pids([pid] if pid else [], signal.SIGTERM)
             if system.wait_gone([pid] if pid else [], 10):
                 raise LabError("The smarthost's Postfix did not stop within 10 s.")
@@ -723,7 +747,7 @@ class Lab:
         state["zone_serial"] = serial
         self.save(state)
         self._write_zones(key, serial)
-        system.signal_pids([state["pids"]["nsd"]], signal.SIGHUP)
+        system.signal_pids([p for p in [self._live(state).get("nsd")] if p], signal.SIGHUP)
 
         def published() -> bool:
             import dns.message
@@ -742,7 +766,7 @@ class Lab:
 
     def _fault_imap_no_idle(self, state: dict[str, Any], on: bool) -> None:
         write_file(self.layout.dovecot / "faults.conf", configs.NO_IDLE_CAPABILITY if on else "")
-        system.signal_pids([state["pids"]["dovecot"]], signal.SIGHUP)
+        system.signal_pids([p for p in [self._live(state).get("dovecot")] if p], signal.SIGHUP)
         want = not on
 
         def idle_offered() -> bool | None:

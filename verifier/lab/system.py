@@ -212,6 +212,21 @@ def pid_alive(pid: int | None) -> bool:
     return state is not None and state not in ("Z", "X")
 
 
+def start_time(pid: int | None) -> int | None:
+    """When ``pid`` started (clock ticks since boot), so a recorded PID can be told from a reused one."""
+    if not pid:
+        return None
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    try:
+        return int(fields[19])  # field 22 of proc(5); fields[0] is field 3
+    except (IndexError, ValueError):
+        return None
+
+
 def read_pid(path: Path) -> int | None:
     try:
         return int(path.read_text().split()[0])
