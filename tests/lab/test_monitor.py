@@ -12,6 +12,8 @@ SQLite's integrity check, the interrupted run's messages are swept, series prese
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
 import os
 import signal
@@ -29,6 +31,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 from aiohttp import web
+from lab_support import find, imap
 from test_probe import _open, _wait_route, api, connector_id, profile_path  # noqa: F401 - module fixtures
 
 from verifier.lab import topology as t
@@ -162,7 +165,8 @@ def setup(lab: Lab, api, connector_id: int, tmp_path_factory):  # noqa: F811
     hook = Hook()
     port = _free_port()
     out = subprocess.run([sys.executable, "-m", "verifier", "lab", "env", "--monitor", "--interval", str(INTERVAL),
-                          "--listen", f"127.0.0.1:{port}", "--webhook", f"http://127.0.0.1:{hook.port}/hook"],
+                          "--listen", f"127.0.0.1:{port}", "--webhook", f"http://127.0.0.1:{hook.port}/hook",
+                          "--email"],
                          capture_output=True, text=True, timeout=60, check=True).stdout
     cfg = tomllib.loads(out)
     cfg["monitor"]["history"] = str(work / "history.sqlite")
@@ -216,6 +220,23 @@ def _http_ok(url: str) -> bool:
 def _prom_query(prom: dict, query: str) -> list[dict]:
     with urllib.request.urlopen(f"{prom['url']}/api/v1/query?{urllib.parse.urlencode({'query': query})}", timeout=10) as r:
         return json.loads(r.read())["data"]["result"]
+
+
+def _alert_mail(lab: Lab, subject: str, timeout: float = 60) -> email.message.Message:
+    """The alert email whose Subject carries ``subject``, read whole from the recipient's mailbox."""
+    found = find(lab, subject, timeout=timeout, folders=("INBOX",))
+    assert found is not None, f"no alert email {subject!r} within {timeout:.0f} s"
+    conn = imap(lab)
+    try:
+        conn.select("INBOX", readonly=True)
+        typ, data = conn.uid("SEARCH", None, "HEADER", "Subject", f'"{subject}"')
+        uids = data[0].split()
+        assert typ == "OK" and len(uids) == 1, f"{len(uids)} alert emails {subject!r}"
+        typ, fetched = conn.uid("FETCH", uids[0], "(BODY.PEEK[])")
+        raw = next(part[1] for part in fetched if isinstance(part, tuple))
+    finally:
+        conn.logout()
+    return email.message_from_bytes(raw, policy=email.policy.default)
 
 
 def _wait_quiet(db: Db, target: str) -> float:
@@ -302,6 +323,18 @@ def test_detach_is_one_route_change_and_reattach_one_recovery(setup, api, connec
     bodies = hook.bodies[before:]
     assert [b["status"] for b in bodies] == ["firing", "resolved"], bodies
     assert bodies[1]["alerts"][0]["labels"]["alertname"] == "VerifierRouteChanged"
+
+    # The same two notifications by email, through the lab's real submission server and MX.
+    for status in ("FIRING", "RESOLVED"):
+        mail = _alert_mail(setup["lab"], f"{status}: VerifierRouteChanged connector/sender")
+        assert mail["From"] == t.CONTROL_SENDER and mail["To"] == t.RECIPIENT
+        assert mail["Subject"] == f"[verifier] {status}: VerifierRouteChanged connector/sender"
+        body = mail.get_payload(decode=True).decode()
+        assert body.startswith(f"{status}: ") and "run:" in body
+        assert any(t.PLATFORM_NAME in r for r in mail.get_all("Received")), "not sent through the platform"
+    metrics = mon.get("/metrics")[2]
+    assert _metric(metrics, 'verifier_monitor_notifications_total{result="ok",sink="email"}') >= 2
+    assert _metric(metrics, 'verifier_monitor_notifications_total{result="error",sink="email"}') == 0
 
 
 def test_smarthost_down_is_not_delivered_with_the_reason_then_recovers(setup) -> None:

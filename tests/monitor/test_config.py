@@ -24,6 +24,15 @@ def test_defaults_and_inline_target(tmp_path: Path) -> None:
     assert config_from_dict(_cfg()).targets[0].interval == 300.0
 
 
+def test_email_address_is_where_to_connect_and_host_what_tls_checks() -> None:
+    cfg = config_from_dict({**_cfg(), "alerts": {"email": {
+        "host": "smtp.example.net", "address": "192.0.2.25", "from": "a@example.net", "to": ["b@example.net"]}}})
+    e = cfg.alerting.email
+    assert e is not None and (e.host, e.address, e.port, e.tls) == ("smtp.example.net", "192.0.2.25", 587, "starttls")
+    plain = config_from_dict({**_cfg(), "alerts": {"email": {"host": "h", "from": "a@b", "to": ["c@d"]}}})
+    assert plain.alerting.email is not None and plain.alerting.email.address is None
+
+
 def test_profile_by_path_is_relative_to_the_config(tmp_path: Path) -> None:
     (tmp_path / "p.toml").write_text(tomli_w.dumps(PROFILE))
     (tmp_path / "m.toml").write_text(tomli_w.dumps({"target": [{"name": "a", "profile": "p.toml", "interval": 90}]}))
@@ -45,6 +54,8 @@ def test_profile_by_path_is_relative_to_the_config(tmp_path: Path) -> None:
     ({**_cfg(), "alerts": {"webhook": [{"url": "http://x", "token": "s3cret"}]}}, "literal token"),
     ({**_cfg(), "alerts": {"webhook": [{"url": "ftp://x"}]}}, "http://"),
     ({**_cfg(), "alerts": {"email": {"host": "h", "from": "a@b", "to": ["c@d"], "password": "x"}}}, "literal password"),
+    ({**_cfg(), "alerts": {"email": {"host": "h", "from": "a@b", "to": ["c@d"], "tls": "implicit",
+                                     "address": "192.0.2.1"}}}, "address works with tls = starttls or none"),
     ({**_cfg(), "alerts": {"failures": 0}}, "failures"),
     ({"target": [{"name": "a", "probe": {**PROFILE, "recipient": {**PROFILE["recipient"], "password": "x"}}}]}, "literal password"),
 ])

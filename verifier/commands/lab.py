@@ -26,6 +26,8 @@ def _add_monitor_flag(env) -> None:
     env.add_argument("--interval", type=float, default=60.0, metavar="SECONDS", help="with --monitor: the run interval (default 60)")
     env.add_argument("--listen", default="127.0.0.1:9477", metavar="HOST:PORT", help="with --monitor: the listen address")
     env.add_argument("--webhook", metavar="URL", help="with --monitor: an alert webhook")
+    env.add_argument("--email", action="store_true",
+                     help="with --monitor: alert by email, from the control address to the lab's recipient")
     probe_env = env.get_default("func")
 
     def env_or_monitor(args) -> int:
@@ -45,7 +47,8 @@ def _add_monitor_flag(env) -> None:
         state = lab.load()
         if not state.get("ovh"):
             raise LabError("The lab is not up; run `verifier lab up` first.")
-        sys.stdout.write(to_toml(lab.layout, state, interval=args.interval, listen=args.listen, webhook=args.webhook))
+        sys.stdout.write(to_toml(lab.layout, state, interval=args.interval, listen=args.listen, webhook=args.webhook,
+                                 email=args.email))
         return ExitCode.OK
 
     env.set_defaults(func=env_or_monitor)

@@ -19,7 +19,7 @@ from verifier.lab.probe_profile import profile
 
 
 def monitor_config(layout: Layout, state: dict[str, Any], *, interval: float = 60, listen: str = "127.0.0.1:9477",
-                   history: str | None = None, webhook: str | None = None) -> dict[str, Any]:
+                   history: str | None = None, webhook: str | None = None, email: bool = False) -> dict[str, Any]:
     base = profile(layout, state)
     base.pop("lab", None)
     connector = copy.deepcopy(base)
@@ -42,6 +42,19 @@ def monitor_config(layout: Layout, state: dict[str, Any], *, interval: float = 6
     }
     if webhook:
         cfg["alerts"]["webhook"] = [{"url": webhook}]
+    if email:
+        # Through the lab's submission server, as any monitoring mailbox would send.
+        cfg["alerts"]["email"] = {
+            "host": t.PLATFORM_NAME,
+            "address": t.PLATFORM_IP,
+            "port": t.SUBMISSION_PORT,
+            "tls": "starttls",
+            "from": t.CONTROL_SENDER,
+            "to": [t.RECIPIENT],
+            "username": t.CONTROL_SENDER,
+            "password_file": str(layout.password_file(t.CONTROL_SENDER)),
+            "ca_file": str(layout.ca_file),
+        }
     return cfg
 
 

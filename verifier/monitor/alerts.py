@@ -189,6 +189,8 @@ class Alerter:
     async def _send_email(self, body: dict) -> None:
         import aiosmtplib
 
+        from verifier.probe.smtp import submit
+
         e = self.cfg.email
         msg = EmailMessage()
         msg["From"] = e.sender
@@ -206,9 +208,15 @@ class Alerter:
         try:
             ctx = ssl.create_default_context(cafile=e.ca_file) if e.ca_file else ssl.create_default_context()
             password = e.password.reveal("the alert SMTP login") if (e.password.file or e.password.env) else None
-            await aiosmtplib.send(msg, hostname=e.host, port=e.port, username=e.username, password=password,
-                                  use_tls=e.tls == "implicit", start_tls=e.tls == "starttls",
-                                  tls_context=ctx if e.tls != "none" else None, timeout=e.timeout)
+            if e.tls == "starttls":
+                # The probe's own submission: STARTTLS verified for host, wherever address points.
+                await submit(address=e.address or e.host, port=e.port, server_hostname=e.host, ssl_context=ctx,
+                             username=e.username, password=password, message=msg, sender=e.sender,
+                             recipients=e.to, timeout=e.timeout)
+            else:
+                await aiosmtplib.send(msg, hostname=e.address or e.host, port=e.port, username=e.username,
+                                      password=password, use_tls=e.tls == "implicit", start_tls=False,
+                                      tls_context=ctx if e.tls == "implicit" else None, timeout=e.timeout)
             ok = True
         except Exception as exc:
             ok = False

@@ -44,7 +44,7 @@ class Webhook:
 
 @dataclass(frozen=True, slots=True)
 class Email:
-    host: str
+    host: str  # the name the server's certificate is checked against
     port: int = 587
     tls: str = "starttls"  # starttls | implicit | none (loopback relays only)
     sender: str = ""
@@ -53,6 +53,7 @@ class Email:
     password: Secret = field(default_factory=Secret)
     ca_file: str | None = None
     timeout: float = 15.0
+    address: str | None = None  # connect here instead of resolving host (STARTTLS or none only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +222,11 @@ def config_from_dict(data: dict, path: str = "monitor.toml") -> MonitorConfig:
                       sender=_get(e, "from", str, "alerts.email", required=True), to=tuple(to),
                       username=_get(e, "username", str, "alerts.email"),
                       password=Secret(_get(e, "password_file", str, "alerts.email"), _get(e, "password_env", str, "alerts.email")),
-                      ca_file=_get(e, "ca_file", str, "alerts.email"))
+                      ca_file=_get(e, "ca_file", str, "alerts.email"),
+                      address=_get(e, "address", str, "alerts.email"))
+        if email.address is not None and tls == "implicit":
+            raise ConfigError("The monitor config's [alerts.email] address works with tls = starttls or none, "
+                              "not implicit; leave it out and let host resolve.")
     failures = _get(al, "failures", int, "alerts", 3)
     if not 1 <= failures <= 1000:
         raise ConfigError("The monitor config's [alerts] failures must be between 1 and 1000.")

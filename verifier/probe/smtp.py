@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -24,7 +25,7 @@ class Submitted:
 
 async def submit(*, address: str, port: int, server_hostname: str, ssl_context: ssl.SSLContext,
                  username: str | None, password: str | None, message: EmailMessage,
-                 sender: str, recipient: str, timeout: float) -> Submitted:
+                 sender: str, recipients: Sequence[str], timeout: float) -> Submitted:
     start = time.monotonic()
     smtp = aiosmtplib.SMTP(hostname=address, port=port, timeout=timeout, start_tls=False, use_tls=False)
     try:
@@ -43,9 +44,10 @@ async def submit(*, address: str, port: int, server_hostname: str, ssl_context: 
             except aiosmtplib.SMTPAuthenticationError:
                 raise CredentialsError(f"The submission server {server_hostname} refused the login of {username}.") from None
         try:
-            _, reply = await smtp.send_message(message, sender=sender, recipients=[recipient])
+            _, reply = await smtp.send_message(message, sender=sender, recipients=list(recipients))
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise NotDeliveredError(f"The submission server refused the recipient {recipient}: {_short(exc)}.") from None
+            refused = ", ".join(recipients)
+            raise NotDeliveredError(f"The submission server refused the recipient {refused}: {_short(exc)}.") from None
         except aiosmtplib.SMTPSenderRefused as exc:
             raise NotDeliveredError(f"The submission server refused the sender {sender}: {_short(exc)}.") from None
         except aiosmtplib.SMTPResponseException as exc:
