@@ -99,3 +99,36 @@ def test_concurrent_probes_through_one_hub_touch_only_their_own_messages(lab: La
     for name in [*planted_before, *planted_during]:
         assert name.encode() in subjects, name
     assert f"{run}-junk".encode() in b"".join(s for _, s in ls.mailbox_state(lab, "Junk")[1].values())
+
+
+def _kick(lab: Lab) -> None:
+    """Dovecot drops every session of the recipient (`doveadm kick`), as a server restart would."""
+    import subprocess
+
+    done = subprocess.run(["doveadm", "-c", str(lab.layout.dovecot / "dovecot.conf"), "kick", t.RECIPIENT],
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and t.RECIPIENT in done.stdout, done.stdout + done.stderr
+
+
+def test_a_watcher_the_server_drops_reconnects_and_the_probe_still_finds_its_message(
+        lab: Lab, attached, profile_path: Path) -> None:  # noqa: F811
+    prof = replace(load_profile(str(profile_path)), delivery_timeout=60)
+    kicked: list[str] = []
+
+    async def main():
+        async with MailboxHub() as hub:
+            def submitted(leg):
+                if not kicked:  # after the first submission, while the watchers wait
+                    kicked.append(leg.role)
+                    return asyncio.to_thread(_kick, lab)
+                return None
+
+            result = await run_probe(prof, hub=hub, on_submitted=submitted)
+            return result, hub.reconnects, hub.connections()
+
+    result, reconnects, connections = asyncio.run(main())
+    assert kicked, "the mailbox was never kicked"
+    assert result.ok, [(leg.role, leg.verdict, leg.error) for leg in result.legs]
+    assert {leg.role: leg.verdict for leg in result.legs} == {"sender": "via-connector", "control": "bypassed"}
+    assert reconnects >= 1 and connections <= len(prof.recipient.folders)
+    assert result.cleanup_error is None

@@ -21,6 +21,13 @@ that process's business, and the sweep's once it is old.
 
 Every command on a connection goes through the watcher's lock: an IDLE in
 progress is ended first, so deletions and sweeps never race the watch.
+
+A watcher whose connection drops (the server restarts, kicks the session, a
+network path breaks) reconnects by itself, with growing pauses, for up to
+``RECONNECT_WINDOW`` seconds (at least three connect timeouts); it resumes at its
+watermark, so a message that arrived in the gap is still examined once. Only a
+refusal that another try cannot cure (the login, a missing folder) or a window
+spent without a connection reaches the waiting probes as their error.
 """
 
 from __future__ import annotations
@@ -34,13 +41,17 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from verifier.errors import ConfigError, NetworkError, VerifierError
+import aioimaplib
+
+from verifier.errors import ConfigError, MailboxBusyError, NetworkError, VerifierError
 from verifier.probe import message as pm
 from verifier.probe.imap import Fetched, FolderWatch
 from verifier.probe.profile import Profile
 
 OnLate = Callable[[str, Fetched], Awaitable[None] | None]
 DEFAULT_MAX_CONNECTIONS = 4
+RECONNECT_WINDOW = 30.0  # seconds a dropped watcher keeps trying (or three connect timeouts, if longer)
+RECONNECT_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)  # then the last one again
 REMEMBER_TOKENS = 65536  # finished tokens remembered for late-arrival recognition (oldest forgotten first)
 
 
@@ -121,21 +132,70 @@ class _Folder:
             idle.result()
 
     async def run(self) -> None:
-        try:
-            while not self.closing:
-                async with self.lock:
-                    items = await self.watch.scan()
-                if items:
-                    await self.box.dispatch(self, items)
-                await self._wait_for_change()
-        except asyncio.CancelledError:
-            raise
-        except VerifierError as exc:
-            self.box.folder_failed(self, exc)
-        except (TimeoutError, OSError) as exc:
-            self.box.folder_failed(self, NetworkError(
-                f"The IMAP connection watching {self.name} on {self.watch.server_hostname} failed: "
-                f"{getattr(exc, 'strerror', None) or type(exc).__name__}."))
+        while not self.closing:
+            try:
+                await self._watch()
+                return
+            except asyncio.CancelledError:
+                raise
+            except (NetworkError, MailboxBusyError, TimeoutError, OSError, aioimaplib.AioImapException) as exc:
+                lost = exc if isinstance(exc, VerifierError) else NetworkError(
+                    f"The IMAP connection watching {self.name} on {self.watch.server_hostname} failed: "
+                    f"{getattr(exc, 'strerror', None) or type(exc).__name__}.")
+                if self.closing:
+                    return
+                if not await self._reconnect(lost):
+                    return
+            except VerifierError as exc:  # a refusal another try would not cure
+                self.box.folder_failed(self, exc)
+                return
+
+    async def _watch(self) -> None:
+        while not self.closing:
+            async with self.lock:
+                items = await self.watch.scan()
+            if items:
+                await self.box.dispatch(self, items)
+            await self._wait_for_change()
+
+    async def _reconnect(self, lost: VerifierError) -> bool:
+        """Open a new connection in place of a dropped one; False (waiters told) if it cannot be done."""
+        s = self.box.settings
+        self.box.marks[self.name] = (self.watch.uidvalidity, self.watch.next_uid)
+        old = self.watch
+        async with self.lock:
+            await old.close()
+        deadline = time.monotonic() + max(RECONNECT_WINDOW, 3 * s.timeout)
+        last: VerifierError = lost
+        for attempt in range(10_000):
+            if self.closing:
+                return False
+            pause = RECONNECT_PAUSES[min(attempt, len(RECONNECT_PAUSES) - 1)]
+            if time.monotonic() + pause > deadline:
+                break
+            await asyncio.sleep(pause)
+            w = self.box.new_watch(self.name)
+            try:
+                await w.open()
+            except (NetworkError, MailboxBusyError) as exc:
+                await w.close()
+                last = exc
+                continue
+            except VerifierError as exc:
+                await w.close()
+                self.box.folder_failed(self, exc)
+                return False
+            except BaseException:
+                await w.close()
+                raise
+            async with self.lock:
+                self.watch = w
+            self.box.hub.reconnects += 1
+            return True
+        self.box.folder_failed(self, NetworkError(
+            f"{str(lost).rstrip('.')}; no new connection within {max(RECONNECT_WINDOW, 3 * s.timeout):.0f} s "
+            f"({str(last).rstrip('.')})."))
+        return False
 
     async def close(self) -> None:
         self.closing = True
@@ -192,13 +252,17 @@ class _Mailbox:
                 out.append(f)
         return out
 
-    async def _open(self, name: str) -> _Folder:
+    def new_watch(self, name: str) -> FolderWatch:
+        """A connection for ``name`` that resumes at the folder's watermark, if it had one."""
         s = self.settings
         w = FolderWatch(address=self.key.address, port=self.key.port, server_hostname=self.key.server_hostname,
                         ssl_context=self.ssl_context, username=self.key.username, password=self._password,
                         folder=name, timeout=s.timeout, use_idle=s.idle)
-        uidvalidity, next_uid = self.marks.get(name, (None, None))
-        w.uidvalidity, w.next_uid = uidvalidity, next_uid  # resume after a dropped connection
+        w.uidvalidity, w.next_uid = self.marks.get(name, (None, None))
+        return w
+
+    async def _open(self, name: str) -> _Folder:
+        w = self.new_watch(name)
         try:
             await w.open()
         except BaseException:
@@ -380,6 +444,7 @@ class MailboxHub:
         self.late_seen = 0
         self.late_deleted = 0
         self.late_callback_errors = 0
+        self.reconnects = 0  # dropped watcher connections replaced
 
     def connections(self, key: MailboxKey | None = None) -> int:
         """Open watcher connections (for one mailbox, or all)."""
