@@ -1,0 +1,621 @@
+"""Capture Received headers written by real MTAs, with each hop's truth from the MTA's log.
+
+Run by ``scripts/capture-mta-headers.sh`` inside a private mount, network and PID
+namespace (``unshare --mount --net --pid --fork``), where:
+
+- the MTAs' Debian packages, extracted into a prefix, are laid over ``/usr``, ``/etc``
+  and ``/var`` with overlay mounts, so they run from their packaged paths without
+  being installed on the machine (they conflict with its Postfix);
+- ``/etc/hosts`` gives the reverse names (and ``/etc/resolv.conf`` points at a
+  nameserver that refuses at once, so no lookup leaves the namespace or waits);
+- the loopback interface carries documentation addresses: the MTA listens on
+  192.0.2.25 / 2001:db8::25 / 127.0.0.1, clients connect from 198.51.100.x,
+  2001:db8::10 and 127.0.0.1, and a sink on 192.0.2.250 receives what the MTA relays;
+- ``/dev/log`` is bound to a socket read by this script, so the MTAs' syslog lines
+  are captured too.
+
+For every case a client (``smtplib``) connects from a chosen address with a chosen
+HELO (optionally STARTTLS and AUTH), or the MTA's own local submission command is
+run; the message the sink receives gives ``<case>.hdr`` (its header section) and
+the MTA's log lines about that message give ``<case>.truth.json``. The truth is
+read from the log only; what the client did is kept beside it under ``sent`` and
+the capture stops if the two disagree, so a misread log is noticed at once.
+
+Usage (inside the namespace): ``python scripts/mta_capture.py PREFIX WORKDIR OUTDIR MTA...``
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MX4 = "192.0.2.25"
+MX6 = "2001:db8::25"
+SINK = "192.0.2.250"
+LOOP = "127.0.0.1"
+CLIENT_NAMED = "198.51.100.10"  # reverse name client-a.mta.test
+CLIENT_NOREV = "198.51.100.11"  # no reverse name
+CLIENT_LITERAL = "198.51.100.12"  # no reverse name, HELO is an address literal
+CLIENT_SAME = "198.51.100.13"  # reverse name same.mta.test, HELO the same
+CLIENT6 = "2001:db8::10"  # reverse name client6.mta.test
+
+HOSTS = f"""127.0.0.1 localhost
+::1 localhost ip6-localhost ip6-loopback
+{MX4} mx.mta.test
+{MX6} mx.mta.test
+{SINK} sink.mta.test
+{CLIENT_NAMED} client-a.mta.test
+{CLIENT_SAME} same.mta.test
+{CLIENT6} client6.mta.test
+"""
+
+# Users the packages expect (their maintainer scripts would create them); they exist
+# only in this namespace's /etc/passwd.
+EXTRA_USERS = [
+    ("Debian-exim", 960, 960, "/var/spool/exim4"),
+    ("_smtpd", 961, 961, "/var/empty"),
+    ("_smtpq", 962, 962, "/var/empty"),
+    ("smmsp", 963, 963, "/var/lib/sendmail"),
+    ("alice", 1500, 1500, "/nonexistent"),
+]
+EXTRA_GROUPS = [("Debian-exim", 960), ("_smtpd", 961), ("_smtpq", 962), ("smmsp", 963), ("alice", 1500)]
+
+AUTH_USER = "alice"
+SENDER = "sender@client.mta.test"
+RCPT = "rcpt@sink.mta.test"
+
+
+@dataclass
+class Case:
+    name: str
+    source: str | None  # client address; None for a local submission
+    helo: str | None
+    starttls: bool = False
+    auth: bool = False
+    note: str = ""
+
+
+NETWORK_CASES = [
+    Case("helo-differs", CLIENT_NAMED, "helo-name.example", note="HELO differs from the reverse name"),
+    Case("helo-differs-tls", CLIENT_NAMED, "helo-name.example", starttls=True, note="same, with STARTTLS"),
+    Case("helo-matches", CLIENT_SAME, "same.mta.test", note="HELO equal to the reverse name"),
+    Case("no-rdns", CLIENT_NOREV, "norev.example", note="client address with no reverse name"),
+    Case("no-rdns-tls", CLIENT_NOREV, "norev.example", starttls=True, note="same, with STARTTLS"),
+    Case("helo-literal", CLIENT_LITERAL, "[192.0.2.1]", note="address-literal HELO, no reverse name"),
+    Case("localhost", LOOP, "loopback-helo.example", note="reverse name localhost"),
+    Case("ipv6", CLIENT6, "client6-helo.example", starttls=True, note="IPv6 client with a reverse name"),
+    Case("auth", CLIENT_NAMED, "helo-name.example", starttls=True, auth=True, note="authenticated submission"),
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("check", True)
+    return subprocess.run(cmd, **kw)
+
+
+def log(msg: str) -> None:
+    print(f"capture: {msg}", file=sys.stderr, flush=True)
+
+
+class SyslogSink:
+    """Reads datagrams from a unix socket (bound over /dev/log) into a list of lines."""
+
+    def __init__(self, path: Path) -> None:
+        self.lines: list[str] = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        os.chmod(path, 0o666)
+        self.sock.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while self.running:
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            line = data.decode("utf-8", "replace").rstrip("\x00\n")
+            # strip the "<PRI>" prefix; keep the rest as the daemon wrote it
+            line = re.sub(r"^<\d{1,3}>", "", line)
+            self.lines.append(line)
+
+    def since(self, mark: int) -> list[str]:
+        return self.lines[mark:]
+
+
+class DnsServer:
+    """A small authoritative DNS server on 127.0.0.1:53 answering A, AAAA and PTR from HOSTS.
+
+    It stands in for the real DNS: the MTAs look reverse names up (and confirm them
+    forward) with their ordinary resolvers. A name not in HOSTS gets NXDOMAIN, a name
+    without the asked type an empty answer.
+    """
+
+    def __init__(self) -> None:
+        import dns.reversename
+
+        self.forward: dict[str, list[str]] = {}
+        self.reverse: dict[str, str] = {}
+        for line in HOSTS.splitlines():
+            parts = line.split()
+            if not parts:
+                continue
+            addr, names = parts[0], parts[1:]
+            rev = dns.reversename.from_address(addr).to_text().lower()
+            self.reverse.setdefault(rev, names[0] + ".")
+            for n in names:
+                self.forward.setdefault(n.lower() + ".", []).append(addr)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 53))
+        self.sock.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def answer(self, wire: bytes) -> bytes:
+        import dns.flags
+        import dns.message
+        import dns.rcode
+        import dns.rdataclass
+        import dns.rdatatype
+        import dns.rrset
+
+        q = dns.message.from_wire(wire)
+        r = dns.message.make_response(q)
+        r.flags |= dns.flags.AA
+        question = q.question[0]
+        name = question.name.to_text().lower()
+        rtype = question.rdtype
+        if name in self.reverse:
+            if rtype == dns.rdatatype.PTR:
+                r.answer.append(dns.rrset.from_text(question.name, 300, "IN", "PTR", self.reverse[name]))
+        elif name in self.forward:
+            for addr in self.forward[name]:
+                is6 = ":" in addr
+                if (rtype == dns.rdatatype.A and not is6) or (rtype == dns.rdatatype.AAAA and is6):
+                    r.answer.append(dns.rrset.from_text(question.name, 300, "IN", "AAAA" if is6 else "A", addr))
+        else:
+            r.set_rcode(dns.rcode.NXDOMAIN)
+        return r.to_wire()
+
+    def _loop(self) -> None:
+        while self.running:
+            try:
+                wire, peer = self.sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            try:
+                self.sock.sendto(self.answer(wire), peer)
+            except Exception as exc:  # a query it cannot read: say so, keep serving
+                log(f"dns: unanswered query from {peer}: {exc}")
+
+
+class Sink:
+    """An SMTP server on SINK:25 keeping every message it receives, by Message-ID."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: dict[str, bytes] = {}
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+                msg = email.message_from_bytes(envelope.original_content or envelope.content)
+                mid = (msg.get("Message-ID") or "").strip()
+                sink.messages[mid] = envelope.original_content or envelope.content
+                return "250 kept"
+
+        self.controller = Controller(Handler(), hostname=SINK, port=25, server_hostname="sink.mta.test")
+        self.controller.start()
+
+    def wait(self, message_id: str, timeout: float = 30.0) -> bytes:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if message_id in self.messages:
+                return self.messages[message_id]
+            time.sleep(0.1)
+        raise RuntimeError(f"the sink received no message {message_id} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def message_for(mta: str, case: str) -> tuple[str, bytes]:
+    mid = f"<{case}.{mta}@capture.mta.test>"
+    body = (
+        f"From: Sender <{SENDER}>\r\n"
+        f"To: <{RCPT}>\r\n"
+        f"Subject: capture {mta} {case}\r\n"
+        f"Date: {email.utils.formatdate(localtime=False)}\r\n"
+        f"Message-ID: {mid}\r\n"
+        "\r\n"
+        f"A message captured to record how {mta} writes its Received header.\r\n"
+    )
+    return mid, body.encode()
+
+
+def header_section(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    head, _sep, _body = text.partition("\n\n")
+    return head + "\n"
+
+
+def smtp_send(case: Case, server: str, mid_body: tuple[str, bytes], ca: Path, password: str) -> dict:
+    """Send one message as the case says; returns what the client did."""
+    mid, body = mid_body
+    ctx = ssl.create_default_context(cafile=str(ca))
+    with smtplib.SMTP(
+        server, 25, local_hostname=case.helo, source_address=(case.source, 0), timeout=30
+    ) as s:
+        s.ehlo()
+        tls_version = tls_cipher = None
+        if case.starttls:
+            s.starttls(context=ctx)
+            s.ehlo()
+            tls_version = s.sock.version()
+            tls_cipher = s.sock.cipher()[0]
+        if case.auth:
+            s.login(AUTH_USER, password)
+        s.sendmail(SENDER, [RCPT], body)
+    return {
+        "source_ip": case.source,
+        "server_ip": server,
+        "helo": case.helo,
+        "starttls": case.starttls,
+        "tls_version": tls_version,
+        "tls_cipher": tls_cipher,
+        "auth_user": AUTH_USER if case.auth else None,
+    }
+
+
+def wait_port(host: str, port: int = 25, timeout: float = 20.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection((host, port), timeout=1) as c:
+                c.recv(512)
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answered on {host}:{port} within {timeout:.0f} s")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+# --------------------------------------------------------------------------- namespace
+
+
+def setup_namespace(prefix: Path, work: Path) -> tuple[SyslogSink, Path]:
+    """Overlay the extracted packages, write hosts/users, raise the addresses."""
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    for d in ("usr", "etc", "var"):
+        upper, wdir = work / f"{d}-upper", work / f"{d}-work"
+        upper.mkdir()
+        wdir.mkdir()
+        lower = f"{prefix / d}:/{d}" if (prefix / d).is_dir() else f"/{d}"
+        run(["mount", "-t", "overlay", "overlay", "-o",
+             f"lowerdir={lower},upperdir={upper},workdir={wdir}", f"/{d}"])
+    run(["mount", "-t", "tmpfs", "tmpfs", "/run"])
+    Path("/etc/hosts").write_text(HOSTS)
+    Path("/etc/resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:2 attempts:2\n")
+    Path("/etc/mailname").write_text("mx.mta.test\n")
+    with open("/etc/passwd", "a") as f:
+        for name, uid, gid, home in EXTRA_USERS:
+            f.write(f"{name}:x:{uid}:{gid}::{home}:/usr/sbin/nologin\n")
+    with open("/etc/group", "a") as f:
+        for name, gid in EXTRA_GROUPS:
+            f.write(f"{name}:x:{gid}:\n")
+    run(["ip", "link", "set", "lo", "up"])
+    for a in (MX4, SINK, CLIENT_NAMED, CLIENT_NOREV, CLIENT_LITERAL, CLIENT_SAME):
+        run(["ip", "addr", "add", f"{a}/32", "dev", "lo"])
+    for a in (MX6, CLIENT6):
+        run(["ip", "-6", "addr", "add", f"{a}/128", "dev", "lo", "nodad"])
+    DnsServer()
+    devlog = work / "devlog"
+    sink = SyslogSink(devlog)
+    run(["mount", "--bind", str(devlog), "/dev/log"])
+    # a certificate for the MTAs, with its own CA file for the client
+    tls = work / "tls"
+    tls.mkdir()
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+         "-subj", "/CN=mx.mta.test", "-addext",
+         f"subjectAltName=DNS:mx.mta.test,IP:{MX4},IP:{MX6},IP:{LOOP}",
+         "-keyout", str(tls / "mx.key"), "-out", str(tls / "mx.crt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.chmod(tls, 0o755)
+    os.chmod(tls / "mx.key", 0o644)  # read by unprivileged MTA processes; thrown away after the run
+    return sink, tls
+
+
+# --------------------------------------------------------------------------- output
+
+
+def write_capture(out: Path, mta: str, case: str, raw: bytes, truth: dict) -> None:
+    d = out / mta
+    d.mkdir(parents=True, exist_ok=True)
+    (d / f"{case}.hdr").write_text(header_section(raw))
+    (d / f"{case}.truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
+    log(f"{mta}/{case}: written")
+
+
+def check_sent(truth: dict, sent: dict) -> None:
+    """The log must say what the client did; otherwise the log was misread."""
+    problems = []
+    if truth["client_ip"] != sent["source_ip"]:
+        problems.append(f"client_ip {truth['client_ip']!r} != {sent['source_ip']!r}")
+    if truth["helo"] != sent["helo"]:
+        problems.append(f"helo {truth['helo']!r} != {sent['helo']!r}")
+    if truth["tls"] != sent["starttls"]:
+        problems.append(f"tls {truth['tls']!r} != {sent['starttls']!r}")
+    if truth["authenticated_user"] != sent["auth_user"]:
+        problems.append(f"auth {truth['authenticated_user']!r} != {sent['auth_user']!r}")
+    if problems:
+        raise RuntimeError("the log disagrees with what the client did: " + "; ".join(problems))
+
+
+PACKAGE_VERSIONS: dict[str, str] = {}
+
+
+def base_truth(mta: str, version: str, case: Case | str, note: str) -> dict:
+    name = case.name if isinstance(case, Case) else case
+    return {
+        "mta": mta,
+        "mta_version": version,
+        "packages": {k: v for k, v in PACKAGE_VERSIONS.items() if k in MTA_PACKAGES[mta]},
+        "case": name,
+        "note": note,
+        "network": True,
+        "client_ip": None,
+        "reverse_name": None,
+        "helo": None,
+        "tls": None,
+        "tls_version": None,
+        "tls_cipher": None,
+        "authenticated_user": None,
+        "local_user": None,
+        "log_lines": [],
+    }
+
+
+# --------------------------------------------------------------------------- Exim
+
+EXIM_CONF = r"""
+primary_hostname = mx.mta.test
+spool_directory = /var/spool/exim4
+log_file_path = /var/log/exim4/%slog
+log_selector = +tls_cipher +tls_peerdn +received_recipients
+daemon_smtp_ports = 25
+local_interfaces = <; 192.0.2.25 ; 2001:db8::25 ; 127.0.0.1
+host_lookup = *
+rfc1413_hosts =
+tls_advertise_hosts = *
+tls_certificate = @TLS@/mx.crt
+tls_privatekey = @TLS@/mx.key
+acl_smtp_rcpt = acl_rcpt
+acl_smtp_data = acl_data
+acl_not_smtp = acl_data
+auth_advertise_hosts = ${if def:tls_in_cipher {*}{}}
+trusted_users = root
+keep_environment =
+
+begin acl
+
+acl_rcpt:
+  accept
+
+acl_data:
+  warn logwrite = capture-truth: ip=<$sender_host_address> rdns=<$sender_host_name> \
+                  helo=<$sender_helo_name> tls_ver=<$tls_in_ver> tls_cipher=<$tls_in_cipher_std> \
+                  auth=<$authenticated_id> ident=<$sender_ident> uid=<$originator_uid> \
+                  proto=<$received_protocol> msgid=<$h_message-id:>
+  accept
+
+begin routers
+
+to_sink:
+  driver = manualroute
+  route_list = * 192.0.2.250
+  transport = to_sink
+  self = send
+
+begin transports
+
+to_sink:
+  driver = smtp
+  hosts_avoid_tls = *
+
+begin retry
+* * F,1m,10s
+
+begin authenticators
+
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = ${if and {{eq{$auth2}{alice}}{eq{$auth3}{@PASSWORD@}}}}
+  server_set_id = $auth2
+
+login:
+  driver = plaintext
+  public_name = LOGIN
+  server_prompts = Username:: : Password::
+  server_condition = ${if and {{eq{$auth1}{alice}}{eq{$auth2}{@PASSWORD@}}}}
+  server_set_id = $auth1
+"""
+
+_EXIM_TRUTH_RE = re.compile(
+    r"capture-truth: ip=<(?P<ip>[^>]*)> rdns=<(?P<rdns>[^>]*)> helo=<(?P<helo>[^>]*)> "
+    r"tls_ver=<(?P<tls_ver>[^>]*)> tls_cipher=<(?P<tls_cipher>[^>]*)> auth=<(?P<auth>[^>]*)> "
+    r"ident=<(?P<login>[^>]*)> uid=<(?P<uid>[^>]*)> proto=<(?P<proto>[^>]*)> msgid=<(?P<msgid><[^>]*>)>"
+)
+
+
+def exim_version() -> str:
+    out = run(["/usr/sbin/exim4", "-bV"], capture_output=True, text=True).stdout
+    m = re.search(r"Exim version (\S+)", out)
+    return m.group(1) if m else "unknown"
+
+
+def exim_truth(mta_log: str, mid: str, case: str, note: str, version: str) -> dict:
+    lines = [ln for ln in mta_log.splitlines() if mid in ln or "capture-truth" in ln]
+    truth_line = next((ln for ln in mta_log.splitlines() if "capture-truth" in ln and mid in ln), None)
+    if truth_line is None:
+        raise RuntimeError(f"exim logged no capture-truth line for {mid}")
+    m = _EXIM_TRUTH_RE.search(truth_line)
+    if m is None:
+        raise RuntimeError(f"unreadable capture-truth line: {truth_line}")
+    exim_id = truth_line.split()[2]
+    arrival = next((ln for ln in mta_log.splitlines() if f" {exim_id} <= " in ln), None)
+    t = base_truth("exim", version, case, note)
+    g = m.groupdict()
+    t["network"] = bool(g["ip"])
+    t["client_ip"] = g["ip"] or None
+    t["reverse_name"] = g["rdns"] or None
+    t["helo"] = g["helo"] or None
+    t["tls"] = bool(g["tls_cipher"])
+    t["tls_version"] = g["tls_ver"] or None
+    t["tls_cipher"] = g["tls_cipher"] or None
+    # SMTP AUTH as the arrival line records it (A=mechanism:id); $authenticated_id
+    # alone would also hold the caller's login for a local submission
+    auth = re.search(r" A=[^: ]+:(\S+)", arrival or "")
+    t["authenticated_user"] = auth.group(1) if auth else None
+    t["local_user"] = None if g["ip"] else (g["login"] or None)
+    t["protocol"] = g["proto"]
+    t["log_lines"] = [truth_line] + ([arrival] if arrival else [])
+    del lines
+    return t
+
+
+def capture_exim(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only: set[str] | None) -> None:
+    password = secrets.token_urlsafe(18)
+    conf = EXIM_CONF.replace("@TLS@", str(tls)).replace("@PASSWORD@", password)
+    Path("/etc/exim4").mkdir(exist_ok=True)
+    Path("/etc/exim4/exim4.conf").write_text(conf)
+    for d in ("/var/spool/exim4", "/var/log/exim4"):
+        Path(d).mkdir(parents=True, exist_ok=True)
+        shutil.chown(d, "Debian-exim", "Debian-exim")
+    version = exim_version()
+    daemon = subprocess.Popen(["/usr/sbin/exim4", "-bdf", "-q30s"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    mainlog = Path("/var/log/exim4/mainlog")
+    try:
+        wait_port(MX4)
+        for case in NETWORK_CASES:
+            if only and case.name not in only:
+                continue
+            mid_body = message_for("exim", case.name)
+            server = {CLIENT6: MX6, LOOP: LOOP}.get(case.source, MX4)
+            sent = smtp_send(case, server, mid_body, tls / "mx.crt", password)
+            raw = sink.wait(mid_body[0])
+            time.sleep(0.3)
+            truth = exim_truth(mainlog.read_text(), mid_body[0], case.name, case.note, version)
+            truth["sent"] = sent
+            check_sent(truth, sent)
+            write_capture(out, "exim", case.name, raw, truth)
+        # local submissions: SMTP on standard input (-bs) and the sendmail interface (-t)
+        for name, args, note, smtp in (
+            ("local-bs", ["-bs"], "local SMTP on standard input (exim -bs) by user alice", True),
+            ("local-sendmail", ["-odi", "-t"], "sendmail interface (exim -t) by user alice", False),
+        ):
+            if only and name not in only:
+                continue
+            mid, body = message_for("exim", name)
+            if smtp:
+                script = (
+                    b"EHLO alice-workstation.example\r\nMAIL FROM:<alice@mx.mta.test>\r\n"
+                    + f"RCPT TO:<{RCPT}>\r\n".encode() + b"DATA\r\n" + body + b".\r\nQUIT\r\n"
+                )
+            else:
+                script = body.replace(b"\r\n", b"\n")
+            r = run(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups",
+                     "/usr/sbin/exim4", *args], input=script, capture_output=True, check=False)
+            if r.returncode != 0:
+                raise RuntimeError(f"exim {' '.join(args)} failed: {r.stderr.decode()} {r.stdout.decode()}")
+            raw = sink.wait(mid)
+            time.sleep(0.3)
+            truth = exim_truth(mainlog.read_text(), mid, name, note, version)
+            if truth["network"] or truth["local_user"] != "alice":
+                raise RuntimeError(f"exim logged {truth} for a local submission by alice")
+            truth["sent"] = {"local_command": "exim4 " + " ".join(args), "user": "alice",
+                             "helo": "alice-workstation.example" if smtp else None}
+            write_capture(out, "exim", name, raw, truth)
+    finally:
+        stop_process(daemon)
+
+
+# --------------------------------------------------------------------------- main
+
+
+CAPTURERS = {"exim": capture_exim}
+MTA_PACKAGES = {
+    "exim": ("exim4-daemon-light", "exim4-base", "exim4-config"),
+    "dma": ("dma",),
+    "opensmtpd": ("opensmtpd",),
+    "sendmail": ("sendmail-bin", "sendmail-base", "sendmail-cf"),
+}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    prefix, work, out = Path(argv[0]), Path(argv[1]), Path(argv[2])
+    mtas = argv[3:]
+    only_env = os.environ.get("CAPTURE_ONLY")
+    only = set(only_env.split(",")) if only_env else None
+    versions = prefix / "versions.txt"
+    if versions.exists():
+        for line in versions.read_text().splitlines():
+            m = re.match(r"Package: (\S+) Version: (\S+)", line)
+            if m:
+                PACKAGE_VERSIONS[m.group(1)] = m.group(2)
+    syslog, tls = setup_namespace(prefix, work)
+    sink = Sink()
+    try:
+        if os.environ.get("CAPTURE_SHELL"):
+            subprocess.run(["bash"], check=False)
+            return 0
+        for mta in mtas:
+            log(f"{mta}: capturing")
+            CAPTURERS[mta](out, tls, syslog, sink, only)
+    finally:
+        sink.stop()
+        syslog.running = False
+        (work / "syslog.log").write_text("\n".join(syslog.lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

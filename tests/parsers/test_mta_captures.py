@@ -1,0 +1,159 @@
+"""Received headers captured from real MTAs, read against the truth from each MTA's log.
+
+``fixtures/headers/mta/<mta>/<case>.hdr`` is the header section of a message as the
+MTA relayed it; ``<case>.truth.json`` beside it says what the MTA's own log recorded
+for that connection (client address, the reverse name it resolved, the HELO, TLS,
+the authenticated user, the local user of a local submission), with the log lines
+themselves. Both were written by ``scripts/capture-mta-headers.sh`` (see
+docs/fixtures.md); nothing here was written by reading a header.
+
+Each field the parser reads from the MTA's own (topmost) Received header is compared
+with the truth. A field the parser still gets wrong is listed in KNOWN_WRONG with the
+reason; the test then asserts that it is *still* wrong, so fixing the parser makes the
+test fail until the entry is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from verifier.model import Received
+from verifier.parsers.received import parse_received
+
+MTA_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "headers" / "mta"
+FIELDS = ("client_ip", "reverse_name", "helo", "tls", "tls_detail", "authenticated")
+MTAS = ("exim", "dma", "opensmtpd", "sendmail")
+
+# (mta, case, field) -> why the parser's reading differs from the MTA's log.
+KNOWN_WRONG: dict[tuple[str, str, str], str] = {
+    ("exim", "local-bs", "reverse_name"): (
+        "'from alice (helo=...)': the local user name is taken for a reverse name; no connection was made"
+    ),
+    ("exim", "local-bs", "tls"): "no connection was made, so TLS is false, but the parser says unknown",
+    ("exim", "local-sendmail", "helo"): (
+        "'from alice by ... with local': the local user name is taken for the client's HELO name"
+    ),
+    ("exim", "local-sendmail", "tls"): "no connection was made, so TLS is false, but the parser says unknown",
+}
+
+
+def captures() -> list[tuple[str, str]]:
+    if not MTA_DIR.is_dir():
+        return []
+    return sorted(
+        (p.parent.name, p.stem) for p in MTA_DIR.glob("*/*.hdr") if p.with_suffix(".truth.json").is_file()
+    )
+
+
+def load(mta: str, case: str) -> tuple[str, dict]:
+    base = MTA_DIR / mta / case
+    return (base.with_suffix(".hdr").read_text(encoding="utf-8"), json.loads(base.with_suffix(".truth.json").read_text()))
+
+
+def first_received(header: str) -> tuple[str, int]:
+    """The topmost Received field, unfolded (CRLF removed, whitespace kept), and its index."""
+    lines = header.split("\n")
+    fields: list[str] = []
+    for line in lines:
+        if line[:1] in (" ", "\t") and fields:
+            fields[-1] += line
+        elif line:
+            fields.append(line)
+    for i, f in enumerate(fields):
+        name, _sep, value = f.partition(":")
+        if name.strip().lower() == "received":
+            return value.strip(), i
+    raise AssertionError("the capture holds no Received header")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def expected_and_read(field: str, r: Received, truth: dict, raw: str) -> tuple[object, object]:
+    """The value the log gives for ``field`` and the value the parser read."""
+    if field == "client_ip":
+        return truth["client_ip"], r.from_ip
+    if field == "reverse_name":
+        rev = truth["reverse_name"]
+        return (rev.lower() if rev else None), (r.from_rdns.lower() if r.from_rdns else None)
+    if field == "helo":
+        return truth["helo"], r.from_host
+    if field == "tls":
+        return truth["tls"], r.tls
+    if field == "tls_detail":
+        # every part of the TLS version/cipher the log gives that the header also
+        # carries must reach tls_detail (compared without case and punctuation)
+        detail = _squash(r.tls_detail or "")
+        wanted = [v for v in (truth["tls_version"], truth["tls_cipher"]) if v and _squash(v) in _squash(raw)]
+        return wanted, [v for v in wanted if _squash(v) in detail]
+    if field == "authenticated":
+        return truth["authenticated_user"] is not None, r.authenticated
+    raise AssertionError(field)
+
+
+PARAMS = [(m, c, f) for m, c in captures() for f in FIELDS]
+
+
+def test_every_mta_has_captures() -> None:
+    present = {m for m, _c in captures()}
+    assert "exim" in present, "fixtures/headers/mta/exim holds no capture"
+    assert present <= set(MTAS), f"unexpected MTA directories: {present - set(MTAS)}"
+
+
+@pytest.mark.parametrize(("mta", "case"), captures())
+def test_truth_comes_from_the_log(mta: str, case: str) -> None:
+    """Each truth names its MTA and case, and quotes the log lines it was read from."""
+    _header, truth = load(mta, case)
+    assert truth["mta"] == mta and truth["case"] == case
+    assert truth["log_lines"] and all(isinstance(x, str) and x for x in truth["log_lines"])
+    if truth["network"]:
+        assert truth["client_ip"] and any(truth["client_ip"] in x for x in truth["log_lines"])
+        assert truth["local_user"] is None
+    else:
+        assert truth["client_ip"] is None and truth["reverse_name"] is None
+        assert truth["tls"] is False
+
+
+def test_known_wrong_entries_name_real_captures() -> None:
+    have = set(captures())
+    stale = [k for k in KNOWN_WRONG if (k[0], k[1]) not in have or k[2] not in FIELDS]
+    assert not stale, f"KNOWN_WRONG entries with no such capture or field: {stale}"
+
+
+@pytest.mark.parametrize(("mta", "case", "field"), PARAMS)
+def test_capture_field(mta: str, case: str, field: str) -> None:
+    header, truth = load(mta, case)
+    value, index = first_received(header)
+    r = parse_received(value, index)
+    expected, read = expected_and_read(field, r, truth, value)
+    reason = KNOWN_WRONG.get((mta, case, field))
+    if reason is None:
+        assert read == expected, f"{mta}/{case} {field}: parser read {read!r}, the log says {expected!r}"
+    else:
+        assert read != expected, (
+            f"{mta}/{case} {field} is now read right ({read!r}); remove it from KNOWN_WRONG ({reason})"
+        )
+
+
+def local_captures() -> list[tuple[str, str]]:
+    return [c for c in captures() if load(*c)[1]["network"] is False]
+
+
+def test_local_submissions_were_captured() -> None:
+    assert ("exim", "local-bs") in local_captures()
+
+
+@pytest.mark.parametrize(("mta", "case"), local_captures())
+def test_local_submission_invents_no_client_address(mta: str, case: str) -> None:
+    """A hop with no network connection never gets a client address from a user name."""
+    header, truth = load(mta, case)
+    value, index = first_received(header)
+    r = parse_received(value, index)
+    assert truth["network"] is False
+    assert r.from_ip is None
+    assert r.ip_valid is None
