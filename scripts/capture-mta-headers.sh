@@ -65,6 +65,6 @@ done >"$prefix/versions.txt"
 
 echo "capture-mta-headers: capturing into $out" >&2
 mkdir -p "$out"
-unshare --mount --net --pid --fork --mount-proc \
+unshare --mount --net --pid --uts --fork --mount-proc \
   .venv/bin/python scripts/mta_capture.py "$prefix" "$work" "$out" "${mtas[@]}"
 echo "capture-mta-headers: done; the MTAs' whole logs are under $work" >&2

@@ -1,7 +1,7 @@
 """Capture Received headers written by real MTAs, with each hop's truth from the MTA's log.
 
 Run by ``scripts/capture-mta-headers.sh`` inside a private mount, network and PID
-namespace (``unshare --mount --net --pid --fork``), where:
+namespace (``unshare --mount --net --pid --uts --fork``), where:
 
 - the MTAs' Debian packages, extracted into a prefix, are laid over ``/usr``, ``/etc``
   and ``/var`` with overlay mounts, so they run from their packaged paths without
@@ -336,6 +336,7 @@ def setup_namespace(prefix: Path, work: Path) -> tuple[SyslogSink, Path]:
     with open("/etc/group", "a") as f:
         for name, gid in EXTRA_GROUPS:
             f.write(f"{name}:x:{gid}:\n")
+    run(["hostname", "mx.mta.test"])  # the UTS namespace is private too
     run(["ip", "link", "set", "lo", "up"])
     for a in (MX4, SINK, CLIENT_NAMED, CLIENT_NOREV, CLIENT_LITERAL, CLIENT_SAME):
         run(["ip", "addr", "add", f"{a}/32", "dev", "lo"])
@@ -575,10 +576,62 @@ def capture_exim(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only: set
         stop_process(daemon)
 
 
+# --------------------------------------------------------------------------- dma
+
+DMA_CONF = """SMARTHOST 192.0.2.250
+PORT 25
+MAILNAME /etc/mailname
+SPOOLDIR /var/spool/dma
+"""
+
+
+def dma_truth(syslog: SyslogSink, mark: int, case: str, note: str, version: str) -> dict:
+    """dma logs to syslog: "new mail from user=U uid=N envelope_from=<...>", then the queue id."""
+    lines = [ln for ln in syslog.since(mark) if "dma[" in ln]
+    new = next((ln for ln in lines if "new mail from user=" in ln), None)
+    if new is None:
+        raise RuntimeError(f"dma logged no 'new mail from' line: {lines}")
+    m = re.search(r"new mail from user=(\S+) uid=(\d+)", new)
+    if m is None:
+        raise RuntimeError(f"unreadable dma line: {new}")
+    t = base_truth("dma", version, case, note)
+    t.update(network=False, tls=False, local_user=m.group(1), local_uid=int(m.group(2)))
+    t["log_lines"] = lines
+    return t
+
+
+def capture_dma(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only: set[str] | None) -> None:
+    Path("/etc/dma").mkdir(exist_ok=True)
+    Path("/etc/dma/dma.conf").write_text(DMA_CONF)
+    pkg = PACKAGE_VERSIONS.get("dma", "unknown")
+    version = pkg.split("-")[0]
+    for name, user, args, note in (
+        ("local-user", "alice", ["-f", "alice@mx.mta.test", RCPT], "dma run by user alice, recipient on the command line"),
+        ("local-root-t", "root", ["-t"], "dma -t run by root, recipients read from the header"),
+    ):
+        if only and name not in only:
+            continue
+        mid, body = message_for("dma", name)
+        mark = len(syslog.lines)
+        cmd = ["/usr/sbin/dma", *args]
+        if user != "root":
+            cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", *cmd]
+        r = run(cmd, input=body.replace(b"\r\n", b"\n"), capture_output=True, check=False)
+        if r.returncode != 0:
+            raise RuntimeError(f"dma failed: {r.stderr.decode()}")
+        raw = sink.wait(mid)
+        time.sleep(0.5)
+        truth = dma_truth(syslog, mark, name, note, version)
+        if truth["local_user"] != user:
+            raise RuntimeError(f"dma logged user {truth['local_user']!r}, but {user!r} ran it")
+        truth["sent"] = {"local_command": "dma " + " ".join(args), "user": user}
+        write_capture(out, "dma", name, raw, truth)
+
+
 # --------------------------------------------------------------------------- main
 
 
-CAPTURERS = {"exim": capture_exim}
+CAPTURERS = {"exim": capture_exim, "dma": capture_dma}
 MTA_PACKAGES = {
     "exim": ("exim4-daemon-light", "exim4-base", "exim4-config"),
     "dma": ("dma",),
