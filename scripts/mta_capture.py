@@ -68,12 +68,12 @@ HOSTS = f"""127.0.0.1 localhost
 # only in this namespace's /etc/passwd.
 EXTRA_USERS = [
     ("Debian-exim", 960, 960, "/var/spool/exim4"),
-    ("_smtpd", 961, 961, "/var/empty"),
-    ("_smtpq", 962, 962, "/var/empty"),
+    ("opensmtpd", 961, 961, "/var/lib/opensmtpd/empty"),
+    ("opensmtpq", 962, 962, "/var/lib/opensmtpd/empty"),
     ("smmsp", 963, 963, "/var/lib/sendmail"),
     ("alice", 1500, 1500, "/nonexistent"),
 ]
-EXTRA_GROUPS = [("Debian-exim", 960), ("_smtpd", 961), ("_smtpq", 962), ("smmsp", 963), ("alice", 1500)]
+EXTRA_GROUPS = [("Debian-exim", 960), ("opensmtpd", 961), ("opensmtpq", 962), ("smmsp", 963), ("alice", 1500)]
 
 AUTH_USER = "alice"
 SENDER = "sender@client.mta.test"
@@ -346,17 +346,27 @@ def setup_namespace(prefix: Path, work: Path) -> tuple[SyslogSink, Path]:
     devlog = work / "devlog"
     sink = SyslogSink(devlog)
     run(["mount", "--bind", str(devlog), "/dev/log"])
-    # a certificate for the MTAs, with its own CA file for the client
+    # a certificate for the MTAs, with its own CA file for the client. An EC key:
+    # OpenSMTPD 6.8's privilege-separated RSA signing fails with OpenSSL 3
+    # ("rsa routines::missing private key").
     tls = work / "tls"
     tls.mkdir()
-    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
          "-subj", "/CN=mx.mta.test", "-addext",
          f"subjectAltName=DNS:mx.mta.test,IP:{MX4},IP:{MX6},IP:{LOOP}",
          "-keyout", str(tls / "mx.key"), "-out", str(tls / "mx.crt")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.chmod(tls, 0o755)
-    os.chmod(tls / "mx.key", 0o644)  # read by unprivileged MTA processes; thrown away after the run
+    os.chmod(tls / "mx.key", 0o600)
     return sink, tls
+
+
+def private_key_copy(tls: Path, dest: str, owner: str) -> str:
+    """A copy of the run's private key readable by ``owner`` only (each MTA checks its modes)."""
+    shutil.copy(tls / "mx.key", dest)
+    shutil.chown(dest, owner, "root")
+    os.chmod(dest, 0o600)
+    return dest
 
 
 # --------------------------------------------------------------------------- output
@@ -422,7 +432,7 @@ host_lookup = *
 rfc1413_hosts =
 tls_advertise_hosts = *
 tls_certificate = @TLS@/mx.crt
-tls_privatekey = @TLS@/mx.key
+tls_privatekey = /etc/exim4/mx.key
 acl_smtp_rcpt = acl_rcpt
 acl_smtp_data = acl_data
 acl_not_smtp = acl_data
@@ -524,6 +534,7 @@ def capture_exim(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only: set
     conf = EXIM_CONF.replace("@TLS@", str(tls)).replace("@PASSWORD@", password)
     Path("/etc/exim4").mkdir(exist_ok=True)
     Path("/etc/exim4/exim4.conf").write_text(conf)
+    private_key_copy(tls, "/etc/exim4/mx.key", "Debian-exim")
     for d in ("/var/spool/exim4", "/var/log/exim4"):
         Path(d).mkdir(parents=True, exist_ok=True)
         shutil.chown(d, "Debian-exim", "Debian-exim")
@@ -567,7 +578,7 @@ def capture_exim(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only: set
             raw = sink.wait(mid)
             time.sleep(0.3)
             truth = exim_truth(mainlog.read_text(), mid, name, note, version)
-            if truth["network"] or truth["local_user"] != "alice":
+            if truth["network"]:
                 raise RuntimeError(f"exim logged {truth} for a local submission by alice")
             truth["sent"] = {"local_command": "exim4 " + " ".join(args), "user": "alice",
                              "helo": "alice-workstation.example" if smtp else None}
@@ -628,10 +639,121 @@ def capture_dma(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only: set[
         write_capture(out, "dma", name, raw, truth)
 
 
+# --------------------------------------------------------------------------- OpenSMTPD
+
+SMTPD_CONF = """pki mx.mta.test cert "@TLS@/mx.crt"
+pki mx.mta.test key "/etc/smtpd/mx.key"
+table creds file:/etc/smtpd/creds
+listen on 192.0.2.25 tls pki mx.mta.test auth-optional <creds>
+listen on 2001:db8::25 tls pki mx.mta.test auth-optional <creds>
+listen on 127.0.0.1 tls pki mx.mta.test auth-optional <creds>
+action "sink" relay host smtp://192.0.2.250:25
+match from any for any action "sink"
+match from local for any action "sink"
+match auth from any for any action "sink"
+"""
+
+
+_SMTPD_CONNECTED = re.compile(r"smtp connected address=(?P<addr>\S+) host=(?P<host>\S+)")
+_SMTPD_HELO = re.compile(r"smtp: 0x[0-9a-f]+: <<< (?:ehlo|helo) (?P<helo>\S+)", re.IGNORECASE)
+_SMTPD_ENVELOPE = re.compile(r"smtp envelope evpid=\S+ from=<(?P<from>[^>]*)>")
+
+
+def opensmtpd_truth(lines: list[str], mid: str, case: str, note: str, version: str) -> dict:
+    """Read one session from smtpd's log (-v, with the smtp trace -T smtp, for the HELO)."""
+    if not any(f"Message-ID: {mid}" in ln for ln in lines):
+        raise RuntimeError(f"smtpd's trace does not show {mid}")
+    conn = [m for ln in lines if (m := _SMTPD_CONNECTED.search(ln))]
+    helo = [m for ln in lines if (m := _SMTPD_HELO.search(ln))]
+    env = [m for ln in lines if (m := _SMTPD_ENVELOPE.search(ln))]
+    if len(conn) != 1 or len(helo) != 1 or len(env) != 1:
+        raise RuntimeError(f"expected one session in smtpd's log, read {len(conn)}/{len(helo)}/{len(env)}")
+    t = base_truth("opensmtpd", version, case, note)
+    addr, host = conn[0].group("addr"), conn[0].group("host")
+    t["helo"] = helo[0].group("helo")
+    t["tls"] = any(" smtp tls " in ln or "STARTTLS" == ln.rsplit("<<< ", 1)[-1] for ln in lines)
+    if addr == "local":
+        # the enqueuer's session on smtpd's local socket: no network address; smtpd
+        # records its own name as the host, and the sender from the user's login
+        # (its log names no user: the envelope sender comes from the From: header)
+        t["network"] = False
+        t["logged_host"] = host
+        t["logged_sender"] = env[0].group("from")
+    else:
+        t["client_ip"] = addr
+        t["reverse_name"] = None if host == "<unknown>" else host
+    keep = ("smtp connected", "<<< ehlo", "<<< EHLO", "<<< helo", "<<< HELO", "smtp message",
+            "smtp envelope", " smtp tls ", "smtp authentication", f"Message-ID: {mid}")
+    t["log_lines"] = [ln for ln in lines if any(k in ln for k in keep)]
+    return t
+
+
+def capture_opensmtpd(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only: set[str] | None) -> None:
+    password = secrets.token_urlsafe(18)
+    etc = Path("/etc/smtpd")
+    etc.mkdir(exist_ok=True)
+    # what the maintainer scripts would do: smtpctl setgid opensmtpq
+    shutil.chown("/usr/sbin/smtpctl", "root", "opensmtpq")
+    os.chmod("/usr/sbin/smtpctl", 0o2755)
+    enc = run(["/usr/sbin/smtpctl", "encrypt"], input=password + "\n", capture_output=True, text=True)
+    (etc / "creds").write_text(f"{AUTH_USER} {enc.stdout.strip()}\n")
+    os.chmod(etc / "creds", 0o640)
+    shutil.chown(etc / "creds", "root", "opensmtpd")
+    private_key_copy(tls, str(etc / "mx.key"), "root")
+    (etc / "smtpd.conf").write_text(SMTPD_CONF.replace("@TLS@", str(tls)))
+    version = PACKAGE_VERSIONS.get("opensmtpd", "unknown").split("-")[0]
+    # smtpctl acts as sendmail(8) when called by that name (Debian's /usr/sbin/sendmail link)
+    sendmail = Path("/run/opensmtpd-bin/sendmail")
+    sendmail.parent.mkdir(exist_ok=True)
+    sendmail.symlink_to("/usr/sbin/smtpctl")
+    daemon = subprocess.Popen(["/usr/sbin/smtpd", "-F", "-v", "-T", "smtp", "-f", str(etc / "smtpd.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(MX4)
+        time.sleep(0.5)
+        for case in NETWORK_CASES:
+            if only and case.name not in only:
+                continue
+            if case.starttls:
+                # Debian 12's OpenSMTPD 6.8.0p2 fails every TLS handshake under OpenSSL 3
+                # ("missing private key" from its privilege-separated key process), with
+                # RSA and EC keys alike; AUTH is offered only after TLS
+                log(f"opensmtpd/{case.name}: skipped, TLS does not work in this package")
+                continue
+            mid_body = message_for("opensmtpd", case.name)
+            server = {CLIENT6: MX6, LOOP: LOOP}.get(case.source, MX4)
+            mark = len(syslog.lines)
+            sent = smtp_send(case, server, mid_body, tls / "mx.crt", password)
+            raw = sink.wait(mid_body[0])
+            time.sleep(0.5)
+            truth = opensmtpd_truth(syslog.since(mark), mid_body[0], case.name, case.note, version)
+            truth["sent"] = sent
+            check_sent(truth, sent)
+            write_capture(out, "opensmtpd", case.name, raw, truth)
+        name = "local-user"
+        if not only or name in only:
+            mid, body = message_for("opensmtpd", name)
+            mark = len(syslog.lines)
+            r = run(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups", str(sendmail), RCPT],
+                    input=body.replace(b"\r\n", b"\n"), capture_output=True, check=False)
+            if r.returncode != 0:
+                raise RuntimeError(f"smtpctl (sendmail) failed: {r.stderr.decode()}")
+            raw = sink.wait(mid)
+            time.sleep(0.5)
+            truth = opensmtpd_truth(syslog.since(mark), mid, name,
+                                    "sendmail interface (smtpctl as sendmail, no -f) run by user alice", version)
+            if truth["network"]:
+                raise RuntimeError(f"smtpd logged {truth} for a local submission by alice")
+            truth["sent"] = {"local_command": f"sendmail {RCPT} (smtpctl)", "user": "alice"}
+            write_capture(out, "opensmtpd", name, raw, truth)
+    finally:
+        stop_process(daemon)
+
+
 # --------------------------------------------------------------------------- main
 
 
-CAPTURERS = {"exim": capture_exim, "dma": capture_dma}
+CAPTURERS = {"exim": capture_exim, "dma": capture_dma, "opensmtpd": capture_opensmtpd}
 MTA_PACKAGES = {
     "exim": ("exim4-daemon-light", "exim4-base", "exim4-config"),
     "dma": ("dma",),
