@@ -48,10 +48,12 @@ done
 
 echo "capture-mta-headers: downloading ${packages[*]}" >&2
 apt-get update -qq
-# libraries the extracted binaries link against and that nothing here provides yet;
-# m4 builds sendmail.cf from the sendmail-cf macros
+# libraries the extracted binaries link against (none of them conflicts with Postfix);
+# m4 builds sendmail.cf from the sendmail-cf macros; the SASL modules and saslpasswd2
+# (sasl2-bin) let Sendmail check the AUTH case's password against a sasldb
 apt-get install -y -qq --no-install-recommends libidn12 liblockfile1 m4 libdb5.3 \
-  libgnutls-dane0 libevent-2.1-7 libwrap0 libsasl2-2 libldap-2.5-0 >/dev/null
+  libgnutls-dane0 libevent-2.1-7 libwrap0 libsasl2-2 libldap-2.5-0 \
+  libsasl2-modules libsasl2-modules-db sasl2-bin >/dev/null
 (cd "$debs" && chown _apt: . 2>/dev/null; apt-get download "${packages[@]}" >/dev/null)
 
 rm -rf "$prefix"

@@ -27,7 +27,8 @@ Usage (inside the namespace): ``python scripts/mta_capture.py PREFIX WORKDIR OUT
 from __future__ import annotations
 
 import email
-import email.policy
+import email.utils
+import ipaddress
 import json
 import os
 import re
@@ -750,10 +751,243 @@ def capture_opensmtpd(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only
         stop_process(daemon)
 
 
+# --------------------------------------------------------------------------- Sendmail
+
+SENDMAIL_MC = """divert(0)dnl
+include(`/usr/share/sendmail/cf/m4/cf.m4')dnl
+VERSIONID(`capture')dnl
+OSTYPE(`linux')dnl
+define(`confDOMAIN_NAME', `mx.mta.test')dnl
+define(`SMART_HOST', `[192.0.2.250]')dnl
+define(`confLOG_LEVEL', `12')dnl
+define(`confTO_IDENT', `0')dnl
+define(`confDONT_PROBE_INTERFACES', `True')dnl
+define(`ALIAS_FILE', `/etc/mail/aliases')dnl
+define(`confSERVER_CERT', `/etc/mail/tls/mx.crt')dnl
+define(`confSERVER_KEY', `/etc/mail/tls/mx.key')dnl
+define(`confCACERT', `/etc/mail/tls/mx.crt')dnl
+define(`confCACERT_PATH', `/etc/mail/tls')dnl
+define(`confAUTH_MECHANISMS', `PLAIN LOGIN')dnl
+TRUST_AUTH_MECH(`PLAIN LOGIN')dnl
+define(`confAUTH_OPTIONS', `A p')dnl
+FEATURE(`promiscuous_relay')dnl
+FEATURE(`accept_unresolvable_domains')dnl
+FEATURE(`accept_unqualified_senders')dnl
+DAEMON_OPTIONS(`Family=inet, Name=MTA-v4, Addr=192.0.2.25, Port=smtp')dnl
+DAEMON_OPTIONS(`Family=inet, Name=MTA-lo, Addr=127.0.0.1, Port=smtp')dnl
+DAEMON_OPTIONS(`Family=inet6, Name=MTA-v6, Addr=2001:db8::25, Port=smtp')dnl
+MAILER(`local')dnl
+MAILER(`smtp')dnl
+LOCAL_CONFIG
+Klog syslog
+LOCAL_RULESETS
+SLocal_check_rcpt
+R$*\t$: $(log capture-truth|qid|$&i|addr|$&{client_addr}|name|$&{client_name}|resolve|$&{client_resolve}|helo|$&s|tls|$&{tls_version}|cipher|$&{cipher}|auth|$&{auth_authen}|end $) $1
+"""
+
+SUBMIT_MC = """divert(0)dnl
+include(`/usr/share/sendmail/cf/m4/cf.m4')dnl
+VERSIONID(`capture submit')dnl
+define(`confCF_VERSION', `Submit')dnl
+define(`__OSTYPE__',`')dnl
+define(`confDOMAIN_NAME', `mx.mta.test')dnl
+define(`confTIME_ZONE', `USE_TZ')dnl
+define(`confDONT_INIT_GROUPS', `True')dnl
+define(`confLOG_LEVEL', `12')dnl
+FEATURE(`msp', `[127.0.0.1]')dnl
+"""
+
+SASL_CONF = """pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: /etc/sasldb2
+mech_list: PLAIN LOGIN
+"""
+
+SENDMAIL = "/usr/libexec/sendmail/sendmail"
+
+_SM_TRUTH = re.compile(
+    r"(?P<qid>\w+): capture-truth\|qid\|\.?(?P=qid)\.?\|addr\|(?P<addr>[^|]*)\|name\|(?P<name>[^|]*)\|"
+    r"resolve\|(?P<resolve>[^|]*)\|helo\|(?P<helo>[^|]*)\|tls\|(?P<tls>[^|]*)\|cipher\|(?P<cipher>[^|]*)\|"
+    r"auth\|(?P<auth>[^|]*)\|end"
+)
+
+
+def sendmail_version() -> str:
+    out = run([SENDMAIL, "-d0.1", "-bt"], input="", capture_output=True, text=True, check=False).stdout
+    m = re.search(r"Version (\S+)", out)
+    return m.group(1) if m else "unknown"
+
+
+def _sm_arrival(lines: list[str], mid: str) -> tuple[str, str]:
+    """The queue id and the 'from=' line sendmail logged for the message ``mid``."""
+    for ln in lines:
+        m = re.search(r"(\w+): from=.*, msgid=" + re.escape(mid), ln)
+        if m:
+            return m.group(1), ln
+    raise RuntimeError(f"sendmail logged no arrival of {mid}")
+
+
+def sendmail_truth(lines: list[str], mid: str, case: str, note: str, version: str) -> dict:
+    """The MTA's view of a network session: its capture-truth line plus its ordinary lines."""
+    qid, arrival = _sm_arrival(lines, mid)
+    return sendmail_truth_for_qid(lines, qid, arrival, case, note, version)
+
+
+def sendmail_truth_for_qid(lines: list[str], qid: str, arrival: str, case: str, note: str, version: str) -> dict:
+    tl = next((ln for ln in lines if f"{qid}: capture-truth" in ln), None)
+    m = _SM_TRUTH.search(tl or "")
+    if m is None:
+        raise RuntimeError(f"sendmail logged no readable capture-truth line for {qid}: {tl}")
+    # the syslog map writes its key with BlankSub ('.') where a macro's tokens met the
+    # '|' separators: strip that one '.' at each end
+    g = {k: v.removeprefix(".").removesuffix(".") for k, v in m.groupdict().items()}
+    relay = re.search(r"relay=(.*)$", arrival)
+    relay_text = relay.group(1) if relay else ""
+    # the session's own lines: STARTTLS and AUTH are logged with the same relay=
+    pid = re.search(r"sendmail\[(\d+)\]", arrival)
+    session = [ln for ln in lines if pid and f"sendmail[{pid.group(1)}]" in ln]
+    starttls = next((ln for ln in session if "STARTTLS=server, relay=" in ln), None)
+    auth = next((ln for ln in session if "AUTH=server, relay=" in ln), None)
+    t = base_truth("sendmail", version, case, note)
+    # ${client_addr} writes IPv6 as "IPv6:" and eight full groups; the truth keeps the
+    # canonical form (as written in the log under logged_client_addr)
+    t["logged_client_addr"] = g["addr"]
+    addr = g["addr"].removeprefix("IPv6:")
+    t["client_ip"] = str(ipaddress.ip_address(addr)) if addr else None
+    # ${client_resolve}: OK (forward-confirmed), FAIL (no PTR), FORGED, TEMP
+    t["client_resolve"] = g["resolve"]
+    t["reverse_name"] = g["name"] if g["resolve"] in ("OK", "FORGED") else None
+    t["helo"] = g["helo"] or None
+    t["tls"] = bool(g["tls"])
+    t["tls_version"] = g["tls"] or None
+    t["tls_cipher"] = g["cipher"] or None
+    am = re.search(r"authid=([^,\s]+)", auth or "")
+    t["authenticated_user"] = am.group(1) if am else None
+    if (g["auth"] or None) != t["authenticated_user"]:
+        raise RuntimeError(f"{{auth_authen}} {g['auth']!r} differs from the AUTH line {auth!r}")
+    t["logged_relay"] = relay_text
+    t["log_lines"] = [x for x in (tl, arrival, starttls, auth) if x]
+    return t
+
+
+def capture_sendmail(out: Path, tls: Path, syslog: SyslogSink, sink: Sink, only: set[str] | None) -> None:
+    password = secrets.token_urlsafe(18)
+    etc = Path("/etc/mail")
+    (etc / "tls").mkdir(parents=True, exist_ok=True)
+    shutil.copy(tls / "mx.crt", etc / "tls" / "mx.crt")
+    private_key_copy(tls, str(etc / "tls" / "mx.key"), "root")
+    (etc / "aliases").write_text("postmaster: root\n")
+    for name, text in (("sendmail", SENDMAIL_MC), ("submit", SUBMIT_MC)):
+        (etc / f"{name}.mc").write_text(text)
+        cf = run(["m4", str(etc / f"{name}.mc")], capture_output=True, text=True)
+        (etc / f"{name}.cf").write_text(cf.stdout)
+    Path("/etc/sasl2").mkdir(exist_ok=True)
+    Path("/etc/sasl2/Sendmail.conf").write_text(SASL_CONF)
+    run(["saslpasswd2", "-p", "-c", "-u", "mx.mta.test", "-f", "/etc/sasldb2", AUTH_USER],
+        input=password.encode(), capture_output=True)
+    os.chmod("/etc/sasldb2", 0o600)
+    # what the maintainer scripts would do: queues, aliases database, sendmail setgid smmsp
+    for q, owner, mode in (("/var/spool/mqueue", "root", 0o700), ("/var/spool/clientmqueue", "smmsp", 0o770)):
+        Path(q).mkdir(parents=True, exist_ok=True)
+        shutil.chown(q, owner, "smmsp")
+        os.chmod(q, mode)
+    shutil.chown(SENDMAIL, "root", "smmsp")
+    os.chmod(SENDMAIL, 0o2755)
+    run([SENDMAIL, "-bi"], capture_output=True, check=False)
+    version = sendmail_version()
+    daemon = subprocess.Popen([SENDMAIL, "-bD", "-q30s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(MX4)
+        for case in NETWORK_CASES:
+            if only and case.name not in only:
+                continue
+            mid_body = message_for("sendmail", case.name)
+            server = {CLIENT6: MX6, LOOP: LOOP}.get(case.source, MX4)
+            mark = len(syslog.lines)
+            sent = smtp_send(case, server, mid_body, tls / "mx.crt", password)
+            raw = sink.wait(mid_body[0])
+            time.sleep(0.5)
+            truth = sendmail_truth(syslog.since(mark), mid_body[0], case.name, case.note, version)
+            truth["sent"] = sent
+            check_sent(truth, sent)
+            write_capture(out, "sendmail", case.name, raw, truth)
+        if not only or "local-msp" in only:
+            sendmail_local_msp(out, syslog, sink, version)
+        if not only or "local-root" in only:
+            mid, body = message_for("sendmail", "local-root")
+            mark = len(syslog.lines)
+            r = run([SENDMAIL, "-Am", "-odi", "-i", RCPT], input=body.replace(b"\r\n", b"\n"),
+                    capture_output=True, check=False)
+            if r.returncode != 0:
+                raise RuntimeError(f"sendmail -Am failed: {r.stderr.decode()}")
+            raw = sink.wait(mid)
+            time.sleep(0.5)
+            lines = syslog.since(mark)
+            _qid, arrival = _sm_arrival(lines, mid)
+            truth = sendmail_local_truth(arrival, "local-root",
+                                         "sendmail -Am -odi run by root: the MTA's own local submission", version)
+            truth["sent"] = {"local_command": f"sendmail -Am -odi -i {RCPT}", "user": "root"}
+            write_capture(out, "sendmail", "local-root", raw, truth)
+    finally:
+        stop_process(daemon)
+
+
+def sendmail_local_truth(arrival: str, case: str, note: str, version: str) -> dict:
+    """A command-line submission: sendmail logs 'relay=USER@localhost' and no client address."""
+    relay = re.search(r"relay=(\S+)@localhost$", arrival)
+    if relay is None or "daemon=" in arrival:
+        raise RuntimeError(f"not a local submission in sendmail's log: {arrival}")
+    t = base_truth("sendmail", version, case, note)
+    t.update(network=False, tls=False, local_user=relay.group(1))
+    t["log_lines"] = [arrival]
+    return t
+
+
+def sendmail_local_msp(out: Path, syslog: SyslogSink, sink: Sink, version: str) -> None:
+    """alice submits through the MSP (submit.cf), which relays to the MTA on 127.0.0.1.
+
+    The message then carries two hops: the MSP's (index 1, a local submission) and the
+    MTA's (index 0, from localhost). Each gets its own truth file over the same header.
+    """
+    mid, body = message_for("sendmail", "local-msp")
+    mark = len(syslog.lines)
+    r = run(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups", SENDMAIL, "-i", RCPT],
+            input=body.replace(b"\r\n", b"\n"), capture_output=True, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"sendmail (MSP) failed: {r.stderr.decode()}")
+    raw = sink.wait(mid)
+    time.sleep(0.5)
+    lines = syslog.since(mark)
+    arrivals = [ln for ln in lines if re.search(r"\w+: from=.*, msgid=" + re.escape(mid), ln)]
+    msp = [ln for ln in arrivals if "daemon=" not in ln]
+    mta = [ln for ln in arrivals if "daemon=" in ln]
+    if len(msp) != 1 or len(mta) != 1:
+        raise RuntimeError(f"expected one MSP and one MTA arrival of {mid}: {arrivals}")
+    truth = sendmail_local_truth(msp[0], "local-msp",
+                                 "submitted by alice through the MSP (submit.cf): the lower Received", version)
+    if truth["local_user"] != "alice":
+        raise RuntimeError(f"the MSP logged {truth['local_user']!r}, but alice ran it")
+    truth["received_index"] = 1
+    truth["sent"] = {"local_command": f"sendmail -i {RCPT} (MSP, submit.cf)", "user": "alice"}
+    write_capture(out, "sendmail", "local-msp", raw, truth)
+    qid = re.search(r"(\w+): from=", mta[0]).group(1)
+    relay_truth = sendmail_truth_for_qid(
+        lines, qid, mta[0], "local-msp-relay",
+        "the MSP's relay of local-msp to the MTA on 127.0.0.1: the upper Received", version)
+    relay_truth["received_index"] = 0
+    relay_truth["sent"] = {"by": "the MSP", "source_ip": LOOP}
+    write_capture(out, "sendmail", "local-msp-relay", raw, relay_truth)
+
+
 # --------------------------------------------------------------------------- main
 
 
-CAPTURERS = {"exim": capture_exim, "dma": capture_dma, "opensmtpd": capture_opensmtpd}
+CAPTURERS = {
+    "exim": capture_exim,
+    "dma": capture_dma,
+    "opensmtpd": capture_opensmtpd,
+    "sendmail": capture_sendmail,
+}
 MTA_PACKAGES = {
     "exim": ("exim4-daemon-light", "exim4-base", "exim4-config"),
     "dma": ("dma",),
