@@ -54,6 +54,7 @@ CLIENT_NOREV = "198.51.100.11"  # no reverse name
 CLIENT_LITERAL = "198.51.100.12"  # no reverse name, HELO is an address literal
 CLIENT_SAME = "198.51.100.13"  # reverse name same.mta.test, HELO the same
 CLIENT6 = "2001:db8::10"  # reverse name client6.mta.test
+CLIENT_UNCONFIRMED = "198.51.100.14"  # PTR unconfirmed.mta.test, whose A is another address
 
 HOSTS = f"""127.0.0.1 localhost
 ::1 localhost ip6-localhost ip6-loopback
@@ -64,6 +65,11 @@ HOSTS = f"""127.0.0.1 localhost
 {CLIENT_SAME} same.mta.test
 {CLIENT6} client6.mta.test
 """
+
+# In the DNS only (not in /etc/hosts): a reverse name that does not resolve back to its
+# address, as a forged or stale PTR record does.
+DNS_ONLY_PTR = {CLIENT_UNCONFIRMED: "unconfirmed.mta.test"}
+DNS_ONLY_A = {"unconfirmed.mta.test": "198.51.100.99"}
 
 # Users the packages expect (their maintainer scripts would create them); they exist
 # only in this namespace's /etc/passwd.
@@ -99,7 +105,9 @@ NETWORK_CASES = [
     Case("no-rdns-tls", CLIENT_NOREV, "norev.example", starttls=True, note="same, with STARTTLS"),
     Case("helo-literal", CLIENT_LITERAL, "[192.0.2.1]", note="address-literal HELO, no reverse name"),
     Case("localhost", LOOP, "loopback-helo.example", note="reverse name localhost"),
-    Case("ipv6", CLIENT6, "client6-helo.example", starttls=True, note="IPv6 client with a reverse name"),
+    Case("rdns-unconfirmed", CLIENT_UNCONFIRMED, "unconfirmed-helo.example",
+         note="the PTR name does not resolve back to the client's address"),
+    Case("ipv6", CLIENT6, "client6-helo.example", note="IPv6 client with a reverse name"),
     Case("auth", CLIENT_NAMED, "helo-name.example", starttls=True, auth=True, note="authenticated submission"),
 ]
 
@@ -166,6 +174,10 @@ class DnsServer:
             self.reverse.setdefault(rev, names[0] + ".")
             for n in names:
                 self.forward.setdefault(n.lower() + ".", []).append(addr)
+        for addr, name in DNS_ONLY_PTR.items():
+            self.reverse[dns.reversename.from_address(addr).to_text().lower()] = name + "."
+        for name, addr in DNS_ONLY_A.items():
+            self.forward.setdefault(name + ".", []).append(addr)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 53))
         self.sock.settimeout(0.2)
@@ -339,7 +351,7 @@ def setup_namespace(prefix: Path, work: Path) -> tuple[SyslogSink, Path]:
             f.write(f"{name}:x:{gid}:\n")
     run(["hostname", "mx.mta.test"])  # the UTS namespace is private too
     run(["ip", "link", "set", "lo", "up"])
-    for a in (MX4, SINK, CLIENT_NAMED, CLIENT_NOREV, CLIENT_LITERAL, CLIENT_SAME):
+    for a in (MX4, SINK, CLIENT_NAMED, CLIENT_NOREV, CLIENT_LITERAL, CLIENT_SAME, CLIENT_UNCONFIRMED):
         run(["ip", "addr", "add", f"{a}/32", "dev", "lo"])
     for a in (MX6, CLIENT6):
         run(["ip", "-6", "addr", "add", f"{a}/128", "dev", "lo", "nodad"])
@@ -681,7 +693,9 @@ def opensmtpd_truth(lines: list[str], mid: str, case: str, note: str, version: s
         t["logged_host"] = host
         t["logged_sender"] = env[0].group("from")
     else:
-        t["client_ip"] = addr
+        # smtpd writes an IPv6 address in brackets: the truth keeps the bare address
+        t["logged_client_addr"] = addr
+        t["client_ip"] = addr.removeprefix("[").removesuffix("]")
         t["reverse_name"] = None if host == "<unknown>" else host
     keep = ("smtp connected", "<<< ehlo", "<<< EHLO", "<<< helo", "<<< HELO", "smtp message",
             "smtp envelope", " smtp tls ", "smtp authentication", f"Message-ID: {mid}")
@@ -856,7 +870,17 @@ def sendmail_truth_for_qid(lines: list[str], qid: str, arrival: str, case: str, 
     t["client_ip"] = str(ipaddress.ip_address(addr)) if addr else None
     # ${client_resolve}: OK (forward-confirmed), FAIL (no PTR), FORGED, TEMP
     t["client_resolve"] = g["resolve"]
-    t["reverse_name"] = g["name"] if g["resolve"] in ("OK", "FORGED") else None
+    # OK: ${client_name} is the confirmed name. FORGED: ${client_name} is the bracketed
+    # address, and the PTR name it found is in the arrival line's relay= field,
+    # "relay=NAME [ip] (may be forged)". FAIL/TEMP: no name.
+    if g["resolve"] == "OK":
+        t["reverse_name"] = g["name"]
+    elif g["resolve"] == "FORGED":
+        fm = re.search(r"relay=(\S+) \[[^\]]+\] \(may be forged\)", arrival)
+        if fm is None or fm.group(1).startswith("["):
+            raise RuntimeError(f"FORGED, but no name in the arrival line: {arrival}")
+        t["reverse_name"] = fm.group(1)
+    t["reverse_name_confirmed"] = {"OK": True, "FORGED": False}.get(g["resolve"])
     t["helo"] = g["helo"] or None
     t["tls"] = bool(g["tls"])
     t["tls_version"] = g["tls"] or None
