@@ -26,7 +26,7 @@ from verifier.model import Received
 from verifier.parsers.received import parse_received
 
 MTA_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "headers" / "mta"
-FIELDS = ("client_ip", "reverse_name", "helo", "tls", "tls_detail", "authenticated")
+FIELDS = ("client_ip", "reverse_name", "helo", "ident", "tls", "tls_detail", "authenticated")
 MTAS = ("exim", "dma", "opensmtpd", "sendmail")
 
 # (mta, case, field) -> why the parser's reading differs from the MTA's log.
@@ -113,6 +113,8 @@ def expected_and_read(field: str, r: Received, truth: dict, raw: str) -> tuple[o
         return (rev.lower() if rev else None), (r.from_rdns.lower() if r.from_rdns else None)
     if field == "helo":
         return truth["helo"], r.from_host
+    if field == "ident":
+        return truth.get("ident"), r.ident
     if field == "tls":
         return truth["tls"], r.tls
     if field == "tls_detail":
