@@ -57,6 +57,9 @@ KNOWN_WRONG: dict[tuple[str, str, str], str] = {
     ("opensmtpd", "helo-literal", "reverse_name"): (
         "'(<unknown> [ip])': OpenSMTPD's placeholder for no reverse name is read as a reverse name"
     ),
+    ("opensmtpd", "helo-literal-own", "reverse_name"): (
+        "'(<unknown> [ip])': OpenSMTPD's placeholder for no reverse name is read as a reverse name"
+    ),
 }
 
 
