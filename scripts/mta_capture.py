@@ -6,8 +6,9 @@ namespace (``unshare --mount --net --pid --uts --fork``), where:
 - the MTAs' Debian packages, extracted into a prefix, are laid over ``/usr``, ``/etc``
   and ``/var`` with overlay mounts, so they run from their packaged paths without
   being installed on the machine (they conflict with its Postfix);
-- ``/etc/hosts`` gives the reverse names (and ``/etc/resolv.conf`` points at a
-  nameserver that refuses at once, so no lookup leaves the namespace or waits);
+- a small DNS server on 127.0.0.1 (``/etc/resolv.conf`` points at it) gives the
+  reverse names and their forward records, as ``/etc/hosts`` does too, so no lookup
+  leaves the namespace; an ident server answers for one client;
 - the loopback interface carries documentation addresses: the MTA listens on
   192.0.2.25 / 2001:db8::25 / 127.0.0.1, clients connect from 198.51.100.x,
   2001:db8::10 and 127.0.0.1, and a sink on 192.0.2.250 receives what the MTA relays;
@@ -22,6 +23,8 @@ read from the log only; what the client did is kept beside it under ``sent`` and
 the capture stops if the two disagree, so a misread log is noticed at once.
 
 Usage (inside the namespace): ``python scripts/mta_capture.py PREFIX WORKDIR OUTDIR MTA...``
+(``CAPTURE_ONLY=case,case`` limits the cases; ``CAPTURE_SHELL=1`` opens a shell in the
+prepared namespace instead, reading commands from standard input, for debugging).
 """
 
 from __future__ import annotations
@@ -579,7 +582,6 @@ def exim_version() -> str:
 
 
 def exim_truth(mta_log: str, mid: str, case: str, note: str, version: str) -> dict:
-    lines = [ln for ln in mta_log.splitlines() if mid in ln or "capture-truth" in ln]
     truth_line = next((ln for ln in mta_log.splitlines() if "capture-truth" in ln and mid in ln), None)
     if truth_line is None:
         raise RuntimeError(f"exim logged no capture-truth line for {mid}")
@@ -606,7 +608,6 @@ def exim_truth(mta_log: str, mid: str, case: str, note: str, version: str) -> di
     t["ident"] = (g["login"] or None) if g["ip"] else None
     t["protocol"] = g["proto"]
     t["log_lines"] = [truth_line] + ([arrival] if arrival else [])
-    del lines
     return t
 
 
