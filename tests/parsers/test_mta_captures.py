@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from verifier.model import Received
+from verifier.parsers import parse_headers
 from verifier.parsers.received import parse_received
 
 MTA_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "headers" / "mta"
@@ -206,3 +207,22 @@ def test_local_submission_invents_no_client_address(mta: str, case: str) -> None
     assert truth["network"] is False
     assert r.from_ip is None
     assert r.ip_valid is None
+
+
+@pytest.mark.parametrize(("mta", "case"), captures())
+def test_whole_header_block_reads_the_same_hop(mta: str, case: str) -> None:
+    """The tool's own path (``parse_headers`` on the whole block) reads the hop as
+    ``parse_received`` does on the field unfolded here, and reports no defect."""
+    header, truth = load(mta, case)
+    r, _truth, _value = parsed(mta, case)
+    headers = parse_headers(header)
+    assert not headers.defects
+    whole = headers.received[truth.get("received_index", 0)]
+    assert (whole.from_ip, whole.from_rdns, whole.from_host, whole.ident, whole.tls, whole.tls_detail) == (
+        r.from_ip,
+        r.from_rdns,
+        r.from_host,
+        r.ident,
+        r.tls,
+        r.tls_detail,
+    )
