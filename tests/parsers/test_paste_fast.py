@@ -28,7 +28,8 @@ def _same(data: bytes | str) -> bool:
         return False
     full = _normalise_full(data)
     assert fast == full
-    assert fast.text == full.text and fast.has_body == full.has_body and fast.defects == ()
+    assert fast.text == full.text and fast.has_body == full.has_body and fast.defects == full.defects
+    assert [d.code for d in fast.defects] in ([], ["input.leading-junk"])
     return True
 
 
@@ -65,6 +66,9 @@ CLEAN = (
         CLEAN.replace("\n", "\r\n") + "\r\nbody",
         CLEAN.rstrip("\n"),
         CLEAN + "X-Addr: 2001:db8::1\n",  # a field named like hex, value not hex
+        "From a@sender.example  Mon Jan  1 10:00:00 2024\n" + CLEAN,  # an mbox From line
+        "From MAILER-DAEMON Mon Jan  1 10:00:00 2024\r\n" + CLEAN.replace("\n", "\r\n") + "\r\nbody",
+        "From : someone\n" + CLEAN,  # a field named From
     ],
 )
 def test_clean_shapes_take_the_fast_path(text: str) -> None:
@@ -93,6 +97,11 @@ def test_clean_shapes_take_the_fast_path(text: str) -> None:
         "    " + CLEAN.replace("\n", "\n    "),  # indented
         "> " + CLEAN.replace("\n", "\n> "),  # quoted
         "Download original\n" + CLEAN,
+        "From a@b.example Mon Jan  1 10:00:00 2024\n\n" + CLEAN,  # blank line after the From line
+        "From a@b.example Mon Jan  1 10:00:00 2024\nFrom b@b.example Mon Jan  1 10:00:00 2024\n" + CLEAN,
+        "From a@b.example Mon Jan  1 10:00:00 2024\nHeaders:\n" + CLEAN,  # a caption after it
+        "From a@b.example Mon Jan  1 10:00:00 2024\n",
+        "From a@b.example Mon Jan  1 10:00:00 2024",
     ],
 )
 def test_unclean_shapes_leave_the_fast_path(text: str) -> None:
@@ -123,7 +132,7 @@ def near_clean(draw) -> str:
     eol = draw(st.sampled_from(["\n", "\n", "\r\n"]))
     text = eol.join(f"{n}{ws}:{v}" for n, ws, v in fields)
     text += draw(st.sampled_from(["", eol, eol + eol + "body", eol + eol, eol + " " + eol + "x"]))
-    return text
+    return draw(st.sampled_from(["", "", "From a@b.example Mon Jan  1 10:00:00 2024" + eol, "From x" + eol + eol, "From :" + eol])) + text
 
 
 _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -204,8 +204,9 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
 # A whole field of a clean block: ``Name:`` then the rest of its line and its
 # continuation lines (each starting with a space or a tab), then a line end or the end.
+# Groups: the field without its line end, the name, the value.
 # Every repetition is bounded by a line end it cannot cross: no backtracking.
-_FAST_FIELD_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,200})[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
+_FAST_FIELD_RE = re.compile(r"(([A-Za-z][A-Za-z0-9_.\-]{0,200})[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*))(?:\n|\Z)")
 # A line of white space only, starting with a space or a tab (an obsolete fold or the end
 # of the header region: the full reader decides).
 _BLANKISH_LINE_RE = re.compile(r"\n[ \t][^\S\n]*(?=\n|\Z)")
@@ -221,8 +222,9 @@ def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
     LF or CRLF line ends only, no no-break space, the first line a field, the header region
     ending at the first empty line with no line of white space inside it, no control
     character in it, and every line either a field (``Name:``, not an IPv6 address) or a
-    continuation starting with a space or a tab. Such a block needs no correction, so it
-    has no defect; for it :func:`_normalise_full` returns the same block (fields, line
+    continuation starting with a space or a tab, except for one mbox ``From `` line above
+    the first field. Such a block needs no correction but that line's
+    ``input.leading-junk``; for it :func:`_normalise_full` returns the same block (fields, line
     numbers, text and ``has_body``), which ``tests/parsers/test_paste_fast.py`` checks on
     every corpus file and fixture and on generated input. Returns None for anything else.
     """
@@ -256,8 +258,18 @@ def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
     stop = text.find("\n\n")
     if stop == -1:
         stop = len(text) - 1 if text[-1] == "\n" else len(text)
+    # An mbox "From " line above the first field (a saved message): the one leading line
+    # the full reader skips that is read here too.
+    begin = 0
+    defects: tuple[Defect, ...] = ()
     first_end = text.find("\n")
-    first = text if first_end == -1 else text[:first_end]
+    if text.startswith("From ") and first_end != -1 and _looks_like_field(text[:first_end]) is None:
+        begin = first_end + 1
+        if begin >= stop:
+            return None
+        defects = (Defect("input.leading-junk", "1 line(s) before the first header were ignored."),)
+        first_end = text.find("\n", begin)
+    first = text[begin:] if first_end == -1 else text[begin:first_end]
     if _is_caption(first.strip()):
         return None
     if first_end != -1:
@@ -268,26 +280,25 @@ def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
         return None
     if _CONTROL_RE.search(text, 0, min(stop, BINARY_WINDOW)) is not None:
         return None
+    # Every field in one call; the fields cover the region without a gap (a line that is
+    # neither a field nor a continuation would leave one) when their lengths, with one
+    # line end between each two, add up to the region's.
+    found = _FAST_FIELD_RE.findall(text, begin, stop)
+    if sum([len(f[0]) for f in found]) + len(found) - 1 != stop - begin:
+        return None  # a line that lost its fold, or not a field at all
     fields: list[HeaderField] = []
     line_no = 1
-    pos = 0
-    match = _FAST_FIELD_RE.match
-    while pos < stop:
-        m = match(text, pos, stop)
-        if m is None:
-            return None  # a line that lost its fold, or not a field at all
-        name, value = m.group(1, 2)
+    for i, (_, name, value) in enumerate(found):
         if len(name) <= 4 and value[:1] and value[0] in _HEX_DIGITS and _HEX_ONLY.fullmatch(name):
             return None  # may be an IPv6 address on a continuation line
         if "\n" in value:
-            fields.append(_new_field(len(fields), name, _unfold(value), line_no))
+            fields.append(_new_field(i, name, _unfold(value), line_no))
             line_no += value.count("\n") + 1
         else:
-            fields.append(_new_field(len(fields), name, value.strip(), line_no))
+            fields.append(_new_field(i, name, value.strip(), line_no))
             line_no += 1
-        pos = m.end()
     has_body = _NOT_SPACE_RE.search(text, stop) is not None
-    return HeaderBlock(fields=tuple(fields), defects=(), has_body=has_body, text=text[:stop] + "\n")
+    return HeaderBlock(fields=tuple(fields), defects=defects, has_body=has_body, text=text[begin:stop] + "\n")
 
 
 def _normalise_full(data: bytes | str) -> HeaderBlock:
