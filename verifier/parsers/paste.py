@@ -204,9 +204,9 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
 # A whole field of a clean block: ``Name:`` then the rest of its line and its
 # continuation lines (each starting with a space or a tab), then a line end or the end.
-# Groups: the field without its line end, the name, the value.
+# Groups: the name, the white space and colon after it, the value.
 # Every repetition is bounded by a line end it cannot cross: no backtracking.
-_FAST_FIELD_RE = re.compile(r"(([A-Za-z][A-Za-z0-9_.\-]{0,200})[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*))(?:\n|\Z)")
+_FAST_FIELD_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,200})([ \t]*:)([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
 # A line of white space only, starting with a space or a tab (an obsolete fold or the end
 # of the header region: the full reader decides).
 _BLANKISH_LINE_RE = re.compile(r"\n[ \t][^\S\n]*(?=\n|\Z)")
@@ -280,15 +280,14 @@ def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
         return None
     if _CONTROL_RE.search(text, 0, min(stop, BINARY_WINDOW)) is not None:
         return None
-    # Every field in one call; the fields cover the region without a gap (a line that is
+    # Every field in one call. The fields cover the region without a gap (a line that is
     # neither a field nor a continuation would leave one) when their lengths, with one
-    # line end between each two, add up to the region's.
-    found = _FAST_FIELD_RE.findall(text, begin, stop)
-    if sum([len(f[0]) for f in found]) + len(found) - 1 != stop - begin:
-        return None  # a line that lost its fold, or not a field at all
+    # line end after each but the last, add up to the region's.
     fields: list[HeaderField] = []
     line_no = 1
-    for i, (_, name, value) in enumerate(found):
+    covered = begin - 1
+    for i, (name, colon, value) in enumerate(_FAST_FIELD_RE.findall(text, begin, stop)):
+        covered += len(name) + len(colon) + len(value) + 1
         if len(name) <= 4 and value[:1] and value[0] in _HEX_DIGITS and _HEX_ONLY.fullmatch(name):
             return None  # may be an IPv6 address on a continuation line
         if "\n" in value:
@@ -297,8 +296,12 @@ def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
         else:
             fields.append(_new_field(i, name, value.strip(), line_no))
             line_no += 1
+    if covered != stop:
+        return None  # a line that lost its fold, or not a field at all
     has_body = _NOT_SPACE_RE.search(text, stop) is not None
-    return HeaderBlock(fields=tuple(fields), defects=defects, has_body=has_body, text=text[begin:stop] + "\n")
+    # the region and its line end (the whole text itself when that is all there is)
+    text_out = text[begin : stop + 1] if stop < len(text) else text[begin:] + "\n"
+    return HeaderBlock(fields=tuple(fields), defects=defects, has_body=has_body, text=text_out)
 
 
 def _normalise_full(data: bytes | str) -> HeaderBlock:
