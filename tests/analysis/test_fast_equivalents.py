@@ -1,14 +1,17 @@
-"""HostSet reads its globs through one combined pattern: it must pick the same glob as
-trying each with ``fnmatch.fnmatchcase`` in order, and an address set with no address
-pattern must match no address."""
+"""Shortcuts of the analysis against what they replace: HostSet reads its globs through one
+combined pattern (it must pick the same glob as trying each with ``fnmatch.fnmatchcase`` in
+order), a set with no address pattern matches no address, and findings are built without
+the dataclass's keyword constructor (the same object as ``Finding(...)``)."""
 
 from __future__ import annotations
 
 import fnmatch
+import string
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verifier.analysis import findings as F
 from verifier.analysis.hosts import HostSet
 
 _glob = st.lists(st.sampled_from(["*", "?", ".", "a", "b", "ex", "mail", "[ab]", "[!a]", "[", "]", "-", "\\"]), min_size=1, max_size=8).map("".join)
@@ -54,3 +57,14 @@ def test_no_address_pattern_matches_no_address() -> None:
     m = with_net.match_ip("192.0.2.1")
     assert m is not None and m.kind == "ip" and m.pattern == "192.0.2.0/24"
     assert with_net.match_any(ip="198.51.100.1", names=("a.example.net",)).kind == "glob"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(F.SPECS)), st.lists(st.integers(min_value=0, max_value=5), max_size=4))
+def test_say_builds_the_dataclass_own_finding(code: str, headers: list[int]) -> None:
+    spec = F.SPECS[code]
+    values = {name: f"<{name}>" for _, name, _, _ in string.Formatter().parse(spec.text) if name}
+    f = F.say(code, headers, **values)
+    expected = F.Finding(code, spec.severity, spec.text.format(**values), tuple(sorted(set(headers))))
+    assert f == expected and hash(f) == hash(expected) and repr(f) == repr(expected)
+    assert type(f.headers) is tuple
