@@ -37,6 +37,13 @@ time that lost its fold) and ``2001:db8::1`` (an IPv6 address) are continuations
 
 Bounds: everything is one pass over the lines; no regular expression here has
 nested quantifiers, and each is applied to one line or to a bounded window.
+
+A clean block (valid UTF-8, LF or CRLF, every line a field or a continuation, nothing to
+correct but an mbox ``From `` line) is read by a one-pass reader (``_normalise_fast``:
+a handful of C-level scans over the text, then one compiled pattern whose repetitions
+cannot cross a line end) instead of line by line; it gives the full reader's result,
+which tests/parsers/test_paste_fast.py checks on every corpus file and fixture and on
+generated input. Anything else goes to the full reader (``_normalise_full``).
 """
 
 from __future__ import annotations
