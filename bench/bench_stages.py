@@ -1,6 +1,6 @@
 """Where the time of the full analysis goes, stage by stage, over the shared header corpus.
 
-Run:  .venv/bin/python bench/bench_stages.py [--rounds 5] [--corpus DIR]
+Run:  .venv/bin/python bench/bench_stages.py [--rounds 5] [--passes 5] [--corpus DIR]
 
 Each stage is timed alone over the whole corpus, on inputs prepared beforehand (the
 normalised fields for the per-header parsers, the parsed headers for the analysis):
@@ -14,8 +14,9 @@ normalised fields for the per-header parsers, the parsed headers for the analysi
 * ``JSON report``: the ``--json`` contract built from an analysis (not part of
   ``analyze_bytes``; what ``verifier analyze --json`` adds before writing).
 
-The stages take turns within each round (passes lasting at least 0.3 s); each figure is
-the median of the rounds, with its share of ``analyze_bytes``. The per-parser rows do not
+The stages take turns pass by pass within each round, timed in the process's CPU time
+(as ``bench_corpus.py`` does); each figure is the median of the rounds' medians, with its
+share of ``analyze_bytes``. The per-parser rows do not
 add up to ``parse_headers`` exactly: its dispatch and isolation cost the difference.
 """
 
@@ -33,21 +34,27 @@ _CANDIDATES = [os.path.normpath(os.path.join(HERE, "..", *[".."] * up, "shared",
 DEFAULT_CORPUS = next((c for c in _CANDIDATES if os.path.isdir(c)), _CANDIDATES[0])
 
 
-def _timed(fn, min_seconds: float = 0.3) -> float:
-    gc.collect()
-    passes = 0
-    start = time.perf_counter()
-    while True:
-        fn()
-        passes += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return elapsed / passes
+def _rounds(stages: dict, rounds: int, passes: int) -> dict[str, list[float]]:
+    """Each stage's CPU seconds per pass in each round (the median of ``passes`` passes,
+    the stages taking turns pass by pass)."""
+    out: dict[str, list[float]] = {k: [] for k in stages}
+    for _ in range(rounds):
+        per_pass: dict[str, list[float]] = {k: [] for k in stages}
+        gc.collect()
+        for _ in range(passes):
+            for name, fn in stages.items():
+                start = time.process_time()
+                fn()
+                per_pass[name].append(time.process_time() - start)
+        for name, times in per_pass.items():
+            out[name].append(statistics.median(times))
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--corpus", default=DEFAULT_CORPUS)
     ns = ap.parse_args(argv)
     if not os.path.isdir(ns.corpus):
@@ -112,10 +119,7 @@ def main(argv=None) -> int:
     }
     for fn in stages.values():
         fn()
-    runs: dict[str, list[float]] = {k: [] for k in stages}
-    for _ in range(ns.rounds):
-        for name, fn in stages.items():
-            runs[name].append(_timed(fn))
+    runs = _rounds(stages, ns.rounds, ns.passes)
     whole = statistics.median(runs["analyze_bytes (the whole)"])
     print(f"corpus: {len(items)} header blocks, {sum(map(len, items)) / 1024:.0f} KiB, Python {sys.version.split()[0]}, {ns.rounds} rounds")
     print(f"{'stage':44} {'ms/pass':>8} {'share':>6}  {'rounds (ms)':>13}")
