@@ -293,8 +293,10 @@ def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
     fields: list[HeaderField] = []
     line_no = 1
     covered = begin - 1
+    names: dict[str, str] = {}  # one string per distinct name (a block repeats a few names)
     for i, (name, colon, value) in enumerate(_FAST_FIELD_RE.findall(text, begin, stop)):
         covered += len(name) + len(colon) + len(value) + 1
+        name = names.setdefault(name, name)
         if len(name) <= 4 and value[:1] and value[0] in _HEX_DIGITS and _HEX_ONLY.fullmatch(name):
             return None  # may be an IPv6 address on a continuation line
         if "\n" in value:
