@@ -169,3 +169,22 @@ def test_near_clean_reaches_the_fast_path() -> None:
 
     count()
     assert taken >= 20, taken
+
+
+def test_field_limit_same_as_full(monkeypatch) -> None:
+    from verifier.parsers import paste
+
+    monkeypatch.setattr(paste, "MAX_FIELDS", 50)
+    folded = "".join(f"X-{i}: a\n\tb\n\tc\n" for i in range(40))  # 120 lines, 40 fields: read
+    assert _same(folded) and len(normalise(folded).fields) == 40
+    for text in (
+        "".join(f"X-{i}: v\n" for i in range(51)),  # 51 fields: refused
+        "".join(f"X-{i}: v\r\n" for i in range(51)),
+        "".join(f"X-{i}: v\n" for i in range(30)) + "\n" + "".join(f"Y-{i}: v\n" for i in range(60)),  # body: read
+        "".join(f"X-{i}: v\r\n" for i in range(30)) + "\r\n" + "".join(f"Y-{i}: v\r\n" for i in range(60)),  # CRLF body: refused
+    ):
+        full = _normalise_full(text)
+        fast = _normalise_fast(text)
+        assert fast is None or fast == full
+        assert normalise(text) == full
+    assert [d.code for d in normalise("".join(f"X-{i}: v\n" for i in range(51))).defects] == ["input.too-many-fields"]

@@ -251,8 +251,8 @@ def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
         return None
     if "&" in text and _ESCAPE_HINT_RE.search(text, 0, _head_end(text)) is not None:
         return None
-    if text.count("\n") >= MAX_FIELDS:
-        return None
+    if text.count("\n") > MAX_FIELDS and _over_field_limit(text):
+        return None  # refused by the full reader, with its defect
     head = text[:8192].lower()
     if "download original" in head or "copy to clipboard" in head:
         return None
@@ -305,8 +305,8 @@ def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
         else:
             fields.append(_new_field(i, name, value.strip(), line_no))
             line_no += 1
-    if covered != stop:
-        return None  # a line that lost its fold, or not a field at all
+    if covered != stop or len(fields) > MAX_FIELDS:
+        return None  # a line that lost its fold or not a field at all; or too many fields
     has_body = _NOT_SPACE_RE.search(text, stop) is not None
     # the region and its line end (the whole text itself when that is all there is)
     text_out = text[begin : stop + 1] if stop < len(text) else text[begin:] + "\n"
@@ -357,15 +357,9 @@ def _normalise_full(data: bytes | str) -> HeaderBlock:
 
     # Too many fields (see MAX_FIELDS below): found before the text is split into lines,
     # which is where the memory of such a block would go.
-    if text.count("\n") > MAX_FIELDS:
-        first_blank = text.find("\n\n")
-        stop = len(text) if first_blank == -1 else first_blank
-        starts = 0
-        for _ in _FIELD_START_RE.finditer(text, 0, stop):
-            starts += 1
-            if starts > MAX_FIELDS:
-                add("input.too-many-fields", f"The input holds more than {MAX_FIELDS} header fields; it was not read.")
-                return HeaderBlock(fields=(), defects=tuple(defects), has_body=False, text="")
+    if text.count("\n") > MAX_FIELDS and _over_field_limit(text):
+        add("input.too-many-fields", f"The input holds more than {MAX_FIELDS} header fields; it was not read.")
+        return HeaderBlock(fields=(), defects=tuple(defects), has_body=False, text="")
 
     lines, odd_endings = _split_lines(text)
     if odd_endings:
@@ -520,6 +514,19 @@ def _normalise_full(data: bytes | str) -> HeaderBlock:
 
 
 _CHUNK_SPLIT_RE = re.compile(r"\n(?![ \t])")
+
+
+def _over_field_limit(text: str) -> bool:
+    """More than MAX_FIELDS lines that start like a field before the first blank line
+    (counted without splitting the text into lines; stops at MAX_FIELDS + 1)."""
+    first_blank = text.find("\n\n")
+    stop = len(text) if first_blank == -1 else first_blank
+    starts = 0
+    for _ in _FIELD_START_RE.finditer(text, 0, stop):
+        starts += 1
+        if starts > MAX_FIELDS:
+            return True
+    return False
 
 MAX_FIELDS = 20_000  # header fields in one block; real ones have tens
 _FIELD_START_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,200}[ \t]*:", re.MULTILINE)
