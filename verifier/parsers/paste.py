@@ -211,9 +211,10 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
 # A whole field of a clean block: ``Name:`` then the rest of its line and its
 # continuation lines (each starting with a space or a tab), then a line end or the end.
-# Groups: the name, the white space and colon after it, the value.
-# Every repetition is bounded by a line end it cannot cross: no backtracking.
-_FAST_FIELD_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,200})([ \t]*:)([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
+# Groups: the name, the white space and colon after it, the value. Anchored at a line
+# start, so that a scan over a line that is not a field fails at once at each position
+# inside it. Every repetition is bounded by a line end it cannot cross: no backtracking.
+_FAST_FIELD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_.\-]{0,200})([ \t]*:)([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)", re.M)
 # A line of white space only, starting with a space or a tab (an obsolete fold or the end
 # of the header region: the full reader decides).
 _BLANKISH_LINE_RE = re.compile(r"\n[ \t][^\S\n]*(?=\n|\Z)")
