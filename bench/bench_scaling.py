@@ -84,6 +84,11 @@ def long_token(count: int) -> bytes:
     ).encode()
 
 
+def name_like_line(count: int) -> bytes:
+    """A line of name characters without a colon under a field: not a field, not a fold."""
+    return ("Subject: x\n" + "a" * count + "\nTo: y\n").encode()
+
+
 def best_time(fn: Callable[[bytes], object], data: bytes, repeat: int) -> float:
     """Best wall time of ``repeat`` calls, with the garbage collector paused while timing."""
     best = float("inf")
@@ -151,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         repeat,
     )
     run_series("One long token", "chars", [6_250, 12_500, 25_000, 50_000], long_token, repeat)
+    run_series(
+        "A long line of name characters", "chars", [125_000, 250_000, 500_000, 1_000_000], name_like_line, repeat
+    )
     return 0
 
 

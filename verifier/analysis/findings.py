@@ -137,11 +137,26 @@ _SPECS = [
 
 SPECS: dict[str, FindingSpec] = {s.code: s for s in _SPECS}
 
+# Finding(code, severity, message, headers) without the frozen dataclass's keyword
+# __init__ (which sets each field through object.__setattr__): the slots' own descriptors.
+_SET_CODE, _SET_SEVERITY, _SET_MESSAGE, _SET_HEADERS = (Finding.__dict__[n].__set__ for n in ("code", "severity", "message", "headers"))
+
+
+def _new_finding(code: str, severity: str, message: str, headers: tuple[int, ...]) -> Finding:
+    f = object.__new__(Finding)
+    _SET_CODE(f, code)
+    _SET_SEVERITY(f, severity)
+    _SET_MESSAGE(f, message)
+    _SET_HEADERS(f, headers)
+    return f
+
 
 def say(code: str, headers: tuple[int, ...] | list[int] = (), **values: object) -> Finding:
     """Build a finding for a registered code from its sentence template and ``values``."""
     spec = SPECS[code]
-    return Finding(code, spec.severity, spec.text.format(**values), tuple(sorted(set(headers))))
+    # the header indexes sorted, each once (one or none: nothing to sort)
+    hdrs = tuple(sorted(set(headers))) if len(headers) > 1 else tuple(headers)
+    return _new_finding(code, spec.severity, spec.text.format(**values), hdrs)
 
 
 def markdown_table() -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -134,10 +135,18 @@ class HostSet:
                     if o:
                         self._orgs.setdefault(o, p)
 
+        # every glob in one pattern, one group per glob in order: the first glob that
+        # matches the whole name is the group that matched (alternatives are tried in order)
+        self._glob_re = (
+            re.compile("|".join(f"({fnmatch.translate(g)})" for _, g in self._globs)) if self._globs else None
+        )
+
     def __bool__(self) -> bool:
         return bool(self.patterns)
 
     def match_ip(self, ip_text: str | None) -> Match | None:
+        if not self._nets:
+            return None  # no address pattern: nothing to parse the address for
         ip = ip_or_none(ip_text)
         if ip is None:
             return None
@@ -152,9 +161,10 @@ class HostSet:
         n = name.lower().rstrip(".")
         if n in self._names:
             return Match(self._names[n], "host", name)
-        for p, g in self._globs:
-            if fnmatch.fnmatchcase(n, g):
-                return Match(p, "glob", name)
+        if self._glob_re is not None:
+            m = self._glob_re.match(n)
+            if m is not None:
+                return Match(self._globs[m.lastindex - 1][0], "glob", name)
         if self._nets and ip_or_none(n.strip("[]")) is not None:
             return self.match_ip(n.strip("[]"))
         if self._orgs:

@@ -13,8 +13,6 @@ The rules, first match wins (README.md "Verdict rules" lists the same):
 
 from __future__ import annotations
 
-import re
-
 from verifier.analysis import findings as F
 from verifier.analysis.border import Border
 from verifier.analysis.chain import Hop
@@ -22,7 +20,7 @@ from verifier.analysis.hosts import HostSet
 from verifier.analysis.zones import match_text
 from verifier.model import Headers, Verdict, Zone
 
-_SBR_RE = re.compile(r"^x-mclm-sbr-processed[ \t]*:", re.I | re.M)
+_SBR_NAME = "x-mclm-sbr-processed"
 
 
 def sending_side(hops: list[Hop], b: Border | None) -> list[Hop]:
@@ -43,9 +41,11 @@ def platform_after_smarthost(sending: list[Hop]) -> int | None:
 def verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, out: list[F.Finding], guess: str | None = None) -> Verdict:
     """Apply the verdict rules, adding the route and border findings on the way."""
     # Look in the text first: most messages have no such field, and scanning every field's
-    # name for it costs more than the rest of the verdict.
+    # name for it costs more than the rest of the verdict. (A plain substring test on the
+    # lower-cased text: a case-insensitive pattern over the whole text costs about eight
+    # times as much. Only a pre-filter: the fields decide.)
     text = headers.block.text
-    if (not text or _SBR_RE.search(text)) and any(f.lname == "x-mclm-sbr-processed" and f.value.strip().lower() == "true" for f in headers.block.fields):
+    if (not text or _SBR_NAME in text.lower()) and any(f.lname == "x-mclm-sbr-processed" and f.value.strip().lower() == "true" for f in headers.block.fields):
         hdr = [f.index for f in headers.block.fields if f.lname == "x-mclm-sbr-processed"]
         out.append(F.say("route.sbr-processed", hdr))
     if not smarthost:

@@ -13,9 +13,6 @@ this does not happen). A Date header that cannot be read, or has no offset, adds
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from verifier.model import (
     Address,
     AuthResults,
@@ -52,21 +49,30 @@ __all__ = [
     "decode_words",
 ]
 
-T = TypeVar("T")
+def _internal(f: HeaderField, exc: Exception) -> Defect:
+    return Defect(
+        "parser.internal",
+        f"The {f.name} header could not be read ({type(exc).__name__}); it was skipped.",
+        f.index,
+    )
 
 
-def _guard(f: HeaderField, fn: Callable[[], T], defects: list[Defect]) -> T | None:
-    try:
-        return fn()
-    except Exception as exc:  # isolation: one broken header must not hide the others
-        defects.append(
-            Defect(
-                "parser.internal",
-                f"The {f.name} header could not be read ({type(exc).__name__}); it was skipped.",
-                f.index,
-            )
-        )
-        return None
+# The fields parse_headers reads, by lower-cased name (one dict look-up per field).
+_RECEIVED, _SPF, _AUTH, _TAGS, _RETURN_PATH, _FROM, _MESSAGE_ID, _SUBJECT, _DATE = range(9)
+_KINDS = {
+    "received": _RECEIVED,
+    "received-spf": _SPF,
+    "authentication-results": _AUTH,
+    "arc-authentication-results": _AUTH,
+    "dkim-signature": _TAGS,
+    "arc-seal": _TAGS,
+    "arc-message-signature": _TAGS,
+    "return-path": _RETURN_PATH,
+    "from": _FROM,
+    "message-id": _MESSAGE_ID,
+    "subject": _SUBJECT,
+    "date": _DATE,
+}
 
 
 def parse_headers(data: bytes | str) -> Headers:
@@ -85,59 +91,64 @@ def parse_headers(data: bytes | str) -> Headers:
     subject: str | None = None
     date: ParsedDate | None = None
 
+    kinds = _KINDS
     for f in block.fields:
-        name = f.lname
-        if name == "received":
-            r = _guard(f, lambda f=f: parse_received(f.value, f.index), defects)
-            if r is None:
-                r = Received(header_index=f.index, raw=f.value)
-            received.append(r)
-        elif name == "received-spf":
-            s = _guard(f, lambda f=f: parse_received_spf(f.value, f.index), defects)
-            if s is not None:
-                spf.append(s)
-        elif name in ("authentication-results", "arc-authentication-results"):
-            a = _guard(
-                f,
-                lambda f=f, name=name: parse_authentication_results(f.value, f.index, name),
-                defects,
-            )
-            if a is not None:
-                ars.append(a)
-        elif name in ("dkim-signature", "arc-seal", "arc-message-signature"):
-            t = _guard(f, lambda f=f, name=name: parse_tag_list(f.value, f.index, name), defects)
-            if t is not None:
-                {"dkim-signature": dkim, "arc-seal": seals, "arc-message-signature": amss}[
-                    name
-                ].append(t)
-        elif name == "return-path" and return_path is None:
-            return_path = _guard(f, lambda f=f: parse_address(f.value, f.index), defects)
-        elif name == "from" and from_ is None:
-            from_ = _guard(f, lambda f=f: parse_address(f.value, f.index), defects)
-        elif name == "message-id" and message_id is None:
-            message_id = f.value.strip() or None
-        elif name == "subject" and subject is None:
-            subject = decode_words(f.value)
-        elif name == "date" and date is None:
-            d = _guard(f, lambda f=f: parse_date(f.value), defects)
-            if d is not None:
-                date = d
-                if d.utc is not None and d.offset_minutes is None:
-                    defects.append(
-                        Defect(
-                            "date.no-offset",
-                            "The Date header has no time-zone offset; it was read as UTC.",
-                            f.index,
+        name = f.name.lower()
+        kind = kinds.get(name)
+        if kind is None:
+            continue  # most fields: nothing to read
+        try:
+            if kind == _RECEIVED:
+                r = parse_received(f.value, f.index)
+                received.append(r if r is not None else Received(header_index=f.index, raw=f.value))
+            elif kind == _AUTH:
+                a = parse_authentication_results(f.value, f.index, name)
+                if a is not None:
+                    ars.append(a)
+            elif kind == _TAGS:
+                t = parse_tag_list(f.value, f.index, name)
+                if t is not None:
+                    {"dkim-signature": dkim, "arc-seal": seals, "arc-message-signature": amss}[name].append(t)
+            elif kind == _SPF:
+                s = parse_received_spf(f.value, f.index)
+                if s is not None:
+                    spf.append(s)
+            elif kind == _RETURN_PATH:
+                if return_path is None:
+                    return_path = parse_address(f.value, f.index)
+            elif kind == _FROM:
+                if from_ is None:
+                    from_ = parse_address(f.value, f.index)
+            elif kind == _MESSAGE_ID:
+                if message_id is None:
+                    message_id = f.value.strip() or None
+            elif kind == _SUBJECT:
+                if subject is None:
+                    subject = decode_words(f.value)
+            elif date is None:  # _DATE
+                d = parse_date(f.value)
+                if d is not None:
+                    date = d
+                    if d.utc is not None and d.offset_minutes is None:
+                        defects.append(
+                            Defect(
+                                "date.no-offset",
+                                "The Date header has no time-zone offset; it was read as UTC.",
+                                f.index,
+                            )
                         )
-                    )
-                if d.utc is None:
-                    defects.append(
-                        Defect(
-                            "date.unparsed",
-                            f"The Date header {d.raw[:80]!r} could not be read.",
-                            f.index,
+                    if d.utc is None:
+                        defects.append(
+                            Defect(
+                                "date.unparsed",
+                                f"The Date header {d.raw[:80]!r} could not be read.",
+                                f.index,
+                            )
                         )
-                    )
+        except Exception as exc:  # isolation: one broken header must not hide the others
+            defects.append(_internal(f, exc))
+            if kind == _RECEIVED:
+                received.append(Received(header_index=f.index, raw=f.value))
     ar_spf: list[SpfResult] = []
     for a in ars:
         if a.kind == "authentication-results":

@@ -37,6 +37,13 @@ time that lost its fold) and ``2001:db8::1`` (an IPv6 address) are continuations
 
 Bounds: everything is one pass over the lines; no regular expression here has
 nested quantifiers, and each is applied to one line or to a bounded window.
+
+A clean block (valid UTF-8, LF or CRLF, every line a field or a continuation, nothing to
+correct but an mbox ``From `` line) is read by a one-pass reader (``_normalise_fast``:
+a handful of C-level scans over the text, then one compiled pattern whose repetitions
+cannot cross a line end) instead of line by line; it gives the full reader's result,
+which tests/parsers/test_paste_fast.py checks on every corpus file and fixture and on
+generated input. Anything else goes to the full reader (``_normalise_full``).
 """
 
 from __future__ import annotations
@@ -193,7 +200,122 @@ def normalise(data: bytes | str) -> HeaderBlock:
     """Read a pasted header block, a whole message or a fragment into header fields.
 
     Never raises; every correction is reported as a Defect. See the module docstring.
+    A clean block (see :func:`_normalise_fast`) is read in one pass; anything else, or
+    anything the fast reader is unsure of, goes through :func:`_normalise_full`.
     """
+    block = _normalise_fast(data)
+    if block is None:
+        block = _normalise_full(data)
+    return block
+
+
+# A whole field of a clean block: ``Name:`` then the rest of its line and its
+# continuation lines (each starting with a space or a tab), then a line end or the end.
+# Groups: the name, the white space and colon after it, the value. Anchored at a line
+# start, so that a scan over a line that is not a field fails at once at each position
+# inside it. Every repetition is bounded by a line end it cannot cross: no backtracking.
+_FAST_FIELD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_.\-]{0,200})([ \t]*:)([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)", re.M)
+# A line of white space only, starting with a space or a tab (an obsolete fold or the end
+# of the header region: the full reader decides).
+_BLANKISH_LINE_RE = re.compile(r"\n[ \t][^\S\n]*(?=\n|\Z)")
+_NOT_SPACE_RE = re.compile(r"\S")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HEX_DIGITS = "0123456789abcdefABCDEF:"
+
+
+def _normalise_fast(data: bytes | str) -> HeaderBlock | None:
+    """The reading of a clean block, in one pass over its text, or None when it is not clean.
+
+    Clean: valid UTF-8 (or text without surrogates), no NUL, no byte-order mark, no HTML,
+    LF or CRLF line ends only, no no-break space, the first line a field, the header region
+    ending at the first empty line with no line of white space inside it, no control
+    character in it, and every line either a field (``Name:``, not an IPv6 address) or a
+    continuation starting with a space or a tab, except for one mbox ``From `` line above
+    the first field. Such a block needs no correction but that line's
+    ``input.leading-junk``; for it :func:`_normalise_full` returns the same block (fields, line
+    numbers, text and ``has_body``), which ``tests/parsers/test_paste_fast.py`` checks on
+    every corpus file and fixture and on generated input. Returns None for anything else.
+    """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    else:
+        text = str(data)
+        if _has_surrogate(text):
+            return None
+    if not text or "\x00" in text or text[0] in "\ufeff \t\r\n<>" or "\u00a0" in text:
+        return None
+    if "&" in text and _ESCAPE_HINT_RE.search(text, 0, _head_end(text)) is not None:
+        return None
+    if text.count("\n") > MAX_FIELDS and _over_field_limit(text):
+        return None  # refused by the full reader, with its defect
+    head = text[:8192].lower()
+    if "download original" in head or "copy to clipboard" in head:
+        return None
+    if "\r" in text:
+        crlf = text.count("\r\n")
+        if text.count("\r") != crlf or text.count("\n") != crlf:
+            return None
+        text = text.replace("\r\n", "\n")
+    # header region: up to the first empty line
+    stop = text.find("\n\n")
+    if stop == -1:
+        stop = len(text) - 1 if text[-1] == "\n" else len(text)
+    # An mbox "From " line above the first field (a saved message): the one leading line
+    # the full reader skips that is read here too.
+    begin = 0
+    defects: tuple[Defect, ...] = ()
+    first_end = text.find("\n")
+    if text.startswith("From ") and first_end != -1 and _looks_like_field(text[:first_end]) is None:
+        begin = first_end + 1
+        if begin >= stop:
+            return None
+        defects = (Defect("input.leading-junk", "1 line(s) before the first header were ignored."),)
+        first_end = text.find("\n", begin)
+    first = text[begin:] if first_end == -1 else text[begin:first_end]
+    if _is_caption(first.strip()):
+        return None
+    if first_end != -1:
+        second_end = text.find("\n", first_end + 1)
+        if not text[first_end + 1 : len(text) if second_end == -1 else second_end].strip():
+            return None  # a blank second line: double spacing, or one field and a body
+    if _BLANKISH_LINE_RE.search(text, 0, stop) is not None:
+        return None
+    if _CONTROL_RE.search(text, 0, min(stop, BINARY_WINDOW)) is not None:
+        return None
+    # Every field in one call. The fields cover the region without a gap (a line that is
+    # neither a field nor a continuation would leave one) when their lengths, with one
+    # line end after each but the last, add up to the region's.
+    fields: list[HeaderField] = []
+    line_no = 1
+    covered = begin - 1
+    names: dict[str, str] = {}  # one string per distinct name (a block repeats a few names)
+    for i, (name, colon, value) in enumerate(_FAST_FIELD_RE.findall(text, begin, stop)):
+        covered += len(name) + len(colon) + len(value) + 1
+        name = names.setdefault(name, name)
+        if len(name) <= 4 and value[:1] and value[0] in _HEX_DIGITS and _HEX_ONLY.fullmatch(name):
+            return None  # may be an IPv6 address on a continuation line
+        if "\n" in value:
+            fields.append(_new_field(i, name, _unfold(value), line_no))
+            line_no += value.count("\n") + 1
+        else:
+            fields.append(_new_field(i, name, value.strip(), line_no))
+            line_no += 1
+    if covered != stop or len(fields) > MAX_FIELDS:
+        return None  # a line that lost its fold or not a field at all; or too many fields
+    has_body = _NOT_SPACE_RE.search(text, stop) is not None
+    # the region and its line end (the whole text itself when that is all there is)
+    text_out = text[begin : stop + 1] if stop < len(text) else text[begin:] + "\n"
+    return HeaderBlock(fields=tuple(fields), defects=defects, has_body=has_body, text=text_out)
+
+
+def _normalise_full(data: bytes | str) -> HeaderBlock:
+    """Every correction of the module docstring, each with its defect."""
     defects: list[Defect] = []
 
     def add(code: str, message: str) -> None:
@@ -236,15 +358,9 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
     # Too many fields (see MAX_FIELDS below): found before the text is split into lines,
     # which is where the memory of such a block would go.
-    if text.count("\n") > MAX_FIELDS:
-        first_blank = text.find("\n\n")
-        stop = len(text) if first_blank == -1 else first_blank
-        starts = 0
-        for _ in _FIELD_START_RE.finditer(text, 0, stop):
-            starts += 1
-            if starts > MAX_FIELDS:
-                add("input.too-many-fields", f"The input holds more than {MAX_FIELDS} header fields; it was not read.")
-                return HeaderBlock(fields=(), defects=tuple(defects), has_body=False, text="")
+    if text.count("\n") > MAX_FIELDS and _over_field_limit(text):
+        add("input.too-many-fields", f"The input holds more than {MAX_FIELDS} header fields; it was not read.")
+        return HeaderBlock(fields=(), defects=tuple(defects), has_body=False, text="")
 
     lines, odd_endings = _split_lines(text)
     if odd_endings:
@@ -399,6 +515,19 @@ def normalise(data: bytes | str) -> HeaderBlock:
 
 
 _CHUNK_SPLIT_RE = re.compile(r"\n(?![ \t])")
+
+
+def _over_field_limit(text: str) -> bool:
+    """More than MAX_FIELDS lines that start like a field before the first blank line
+    (counted without splitting the text into lines; stops at MAX_FIELDS + 1)."""
+    first_blank = text.find("\n\n")
+    stop = len(text) if first_blank == -1 else first_blank
+    starts = 0
+    for _ in _FIELD_START_RE.finditer(text, 0, stop):
+        starts += 1
+        if starts > MAX_FIELDS:
+            return True
+    return False
 
 MAX_FIELDS = 20_000  # header fields in one block; real ones have tens
 _FIELD_START_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,200}[ \t]*:", re.MULTILINE)
