@@ -2,7 +2,7 @@
 
 * ``auth._segments`` (runs of ordinary characters in one regex step) against the
   character-by-character reference below, its previous implementation;
-* ``received.parse_ip`` with and without the canonical-IPv4 shortcut.
+* ``ip.parse_ip`` with and without the canonical-IPv4 shortcut.
 
 Inputs: every header value of the shared corpus and the fixtures, and generated ones.
 """
@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.parsers import auth, dates, received
+from verifier.parsers import auth, dates, ip
 from verifier.parsers.paste import normalise
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-CORPUS = ROOT / ".." / "shared" / "corpus" / "headers"
+from tests.parsers.corpus import CORPUS  # noqa: E402
+
 SOURCES = sorted(CORPUS.glob("*.hdr")) if CORPUS.is_dir() else []
 SOURCES += sorted((ROOT / "fixtures" / "headers").glob("*.txt"))
 
@@ -109,8 +110,8 @@ def test_segments_generated(value):
 
 def _parse_ip_slow(text: str, monkeypatch) -> tuple[str | None, bool]:
     with monkeypatch.context() as m:
-        m.setattr(received, "_V4_CANON", re.compile(r"(?!)"))
-        return received.parse_ip(text)
+        m.setattr(ip, "_V4_CANON", re.compile(r"(?!)"))
+        return ip.parse_ip(text)
 
 
 _IPISH = st.one_of(
@@ -134,7 +135,7 @@ _IPISH = st.one_of(
 def test_parse_ip_generated(text):
     mp = pytest.MonkeyPatch()
     try:
-        assert received.parse_ip(text) == _parse_ip_slow(text, mp)
+        assert ip.parse_ip(text) == _parse_ip_slow(text, mp)
     finally:
         mp.undo()
 
@@ -144,7 +145,7 @@ def test_parse_ip_on_real_words(monkeypatch):
     if not words:
         pytest.skip("no header value to check")
     for w in words:
-        assert received.parse_ip(w) == _parse_ip_slow(w, monkeypatch), w
+        assert ip.parse_ip(w) == _parse_ip_slow(w, monkeypatch), w
 
 
 # ---------------------------------------------------------------- dates

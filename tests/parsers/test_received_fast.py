@@ -21,7 +21,8 @@ from verifier.parsers import received
 from verifier.parsers.paste import normalise
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SHARED = ROOT / ".." / "shared" / "corpus"
+from tests.parsers.corpus import SHARED  # noqa: E402
+
 SOURCES = sorted((SHARED / "headers").glob("*.hdr")) if (SHARED / "headers").is_dir() else []
 SOURCES += sorted((ROOT / "fixtures" / "headers").glob("*.txt"))
 SOURCES += sorted((ROOT / "fixtures" / "headers").glob("*.eml"))

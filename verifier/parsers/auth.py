@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 
 from verifier.model import AuthResults, Defect, MethodResult, SpfResult
-from verifier.parsers.received import parse_ip
+from verifier.parsers.ip import parse_ip
 
 __all__ = [
     "parse_received_spf",
