@@ -1,7 +1,7 @@
 """Fast paths give exactly what the plain code paths give.
 
-* ``auth._segments`` (runs of ordinary characters in one regex step) against the
-  character-by-character reference below, its previous implementation;
+* ``auth._segments`` (built on the shared lexer) against the character-by-character
+  reference below, which follows the lexer's documented rules;
 * ``ip.parse_ip`` with and without the canonical-IPv4 shortcut.
 
 Inputs: every header value of the shared corpus and the fixtures, and generated ones.
@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.parsers import auth, dates, ip
+from verifier.parsers.lexer import MAX_SPAN
 from verifier.parsers.paste import normalise
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -34,23 +35,30 @@ def _values() -> list[str]:
 
 
 def _segments_ref(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
-    """Split into ``;``-separated segments of (kind, text) tokens.
+    """Split into ``;``-separated segments of (kind, text) tokens, character by
+    character, by the lexer's documented rules (verifier/parsers/lexer.py).
 
-    kind is "w" (word, quoted strings kept in one word with their quotes removed) or
-    "c" (comment text). Returns the segments and whether parentheses were unbalanced.
+    kind is "w" (word, quoted strings kept in one word with their quotes removed and
+    quoted-pairs resolved) or "c" (comment text). Returns the segments and whether a
+    ``(`` was left unclosed.
     """
     stack: list[int] = []
     match: dict[int, int] = {}
-    for i, ch in enumerate(value):
+    i = 0
+    while i < len(value):
+        ch = value[i]
         if ch == "(":
             stack.append(i)
         elif ch == ")" and stack:
             match[stack.pop()] = i
-    unbalanced = bool(stack)
+        elif ch == "\\" and stack:
+            i += 1
+        i += 1
     segs: list[list[tuple[str, str]]] = [[]]
     n = len(value)
     i = 0
     buf: list[str] = []
+    unbalanced = False
 
     def flush() -> None:
         if buf:
@@ -66,17 +74,26 @@ def _segments_ref(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
                 segs[-1].append(("c", value[i + 1 : j].strip()))
                 i = j + 1
                 continue
+            unbalanced = True
+            buf.append(ch)
             i += 1
             continue
         if ch == ")":
             i += 1
             continue
         if ch == '"':
-            j = value.find('"', i + 1)
-            if j != -1:
-                buf.append(value[i + 1 : j])
+            j = i + 1
+            text: list[str] = []
+            while j < n and value[j] != '"':
+                if value[j] == "\\" and j + 1 < n:
+                    j += 1
+                text.append(value[j])
+                j += 1
+            if j < n and len(text) <= MAX_SPAN:
+                buf.append("".join(text))
                 i = j + 1
                 continue
+            buf.append(ch)
             i += 1
             continue
         if ch == ";":
@@ -84,7 +101,7 @@ def _segments_ref(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
             segs.append([])
             i += 1
             continue
-        if ch in " \t\r\n":
+        if ch.isspace():
             flush()
             i += 1
             continue

@@ -19,7 +19,7 @@ is used, ``strict`` is False and a Defect ``auth.non-conformant`` says why.
 Defects (``AuthResults.defects``): ``auth.non-conformant`` (only the lenient reader
 could read it), ``auth.no-authserv-id``, ``auth.no-instance`` (an ARC header without
 ``i=``), ``auth.malformed`` (a part that is not ``method=result``),
-``auth.unbalanced`` (an unclosed comment), ``auth.truncated``.
+``auth.unbalanced`` (a ``(`` that nothing closes), ``auth.truncated``.
 
 Cost: authres takes about 0.4 ms for a typical header, several times the lenient
 reader; it is skipped when the header does not start with an authserv-id (it
@@ -28,7 +28,8 @@ grammar (``_CONFORMS``: one-word values, unnested comments, no "none") that auth
 is known to accept and to read as the lenient reader does; then its reading is
 derived from the lenient one (two thirds of the corpus headers take this path).
 
-Bounds: one pass over the value; parentheses are matched with an explicit stack;
+Bounds: one pass over the value by the parsers' shared lexer
+(:mod:`verifier.parsers.lexer`: parentheses matched with an explicit stack);
 at most :data:`MAX_RESINFO` method results and :data:`MAX_PROPS` properties per
 result are kept (``auth.truncated``). Header values longer than
 :data:`MAX_STRICT_CHARS` skip the authres pass (about 5 ms per 1,000
@@ -41,6 +42,7 @@ import re
 
 from verifier.model import AuthResults, Defect, MethodResult, SpfResult
 from verifier.parsers.ip import parse_ip
+from verifier.parsers.lexer import COMMENT, QUOTED, WORD, lex, unquote
 
 __all__ = [
     "parse_received_spf",
@@ -142,79 +144,53 @@ _CONFORMS = re.compile(
 _STRICT_PTYPES = ("smtp.", "header.", "body.", "policy.")
 
 
-# ------------------------------------------------------------------ shared lexer
-
-
-_SEG_PARENS = re.compile(r"[()]")
-_SEG_RUN = re.compile(r'[^ \t\r\n();"]+')
+# ------------------------------------------------------------------ segments
 
 
 def _segments(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
     """Split into ``;``-separated segments of (kind, text) tokens.
 
-    kind is "w" (word, quoted strings kept in one word with their quotes removed) or
-    "c" (comment text). Returns the segments and whether parentheses were unbalanced.
-    A run of ordinary characters is taken in one regex step; the special characters
-    one at a time.
+    kind is "w" (a word; a quoted string is part of the word it touches, its quotes
+    removed and its quoted-pairs resolved) or "c" (comment text). Returns the
+    segments and whether a ``(`` was left unclosed. The shared lexer
+    (:mod:`verifier.parsers.lexer`) reads the value, with ``[ ] < >`` as ordinary
+    characters; its rules for an unmatched ``(`` (an ordinary character), a stray
+    ``)`` (dropped) and backslashes apply.
     """
-    stack: list[int] = []
-    match: dict[int, int] = {}
-    if "(" in value:
-        for pm in _SEG_PARENS.finditer(value):
-            i = pm.start()
-            if value[i] == "(":
-                stack.append(i)
-            elif stack:
-                match[stack.pop()] = i
-    unbalanced = bool(stack)
+    toks, _depth, _cut = lex(value, brackets=False)
     segs: list[list[tuple[str, str]]] = [[]]
-    n = len(value)
-    i = 0
     buf: list[str] = []
-    run = _SEG_RUN.match
-
-    def flush() -> None:
+    prev_end = -1
+    unbalanced = False
+    for t in toks:
+        kind = t.kind
+        if kind == WORD or kind == QUOTED:
+            if buf and not _joins(value, prev_end, t.start):
+                segs[-1].append(("w", "".join(buf)))
+                buf.clear()
+            if kind == QUOTED:
+                buf.append(unquote(t.text))
+            else:
+                if t.text[0] == "(":
+                    unbalanced = True
+                buf.append(t.text)
+            prev_end = t.end
+            continue
         if buf:
             segs[-1].append(("w", "".join(buf)))
             buf.clear()
-
-    while i < n:
-        m = run(value, i)
-        if m is not None:
-            buf.append(m.group())
-            i = m.end()
-            continue
-        ch = value[i]
-        if ch == "(":
-            j = match.get(i)
-            if j is not None:
-                flush()
-                segs[-1].append(("c", value[i + 1 : j].strip()))
-                i = j + 1
-                continue
-            i += 1
-            continue
-        if ch == ")":
-            i += 1
-            continue
-        if ch == '"':
-            j = value.find('"', i + 1)
-            if j != -1:
-                buf.append(value[i + 1 : j])
-                i = j + 1
-                continue
-            i += 1
-            continue
-        if ch == ";":
-            flush()
+        if kind == COMMENT:
+            segs[-1].append(("c", t.text.strip()))
+        else:  # SEMI
             segs.append([])
-            i += 1
-            continue
-        # " \t\r\n"
-        flush()
-        i += 1
-    flush()
+    if buf:
+        segs[-1].append(("w", "".join(buf)))
     return [s for s in segs if s], unbalanced
+
+
+def _joins(value: str, end: int, start: int) -> bool:
+    """True when nothing but stray ``)`` stands between two word parts."""
+    return end == start or value.count(")", end, start) == start - end
 
 
 def _split_kv(word: str) -> tuple[str, str] | None:

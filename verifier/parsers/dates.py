@@ -19,7 +19,9 @@ no time of day. ``offset_minutes`` is the offset as written, None when absent; a
 no offset is read as UTC and the caller reports it (``date.no-offset``).
 
 Bounds: at most 512 characters and 24 tokens are examined; comments are removed
-with a single counter (no recursion).
+by the parsers' shared lexer (:func:`verifier.parsers.lexer.strip_comments`: an
+explicit stack, no recursion; an unmatched ``(`` is kept as an ordinary character,
+a stray ``)`` is dropped).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from verifier.model import ParsedDate
+from verifier.parsers.lexer import strip_comments
 
 __all__ = ["parse_date", "MAX_DATE_CHARS"]
 
@@ -59,26 +62,6 @@ _TIME_RE = re.compile(r"(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,12}))?)?")
 _OFFSET_RE = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _TOKEN_SPLIT_RE = re.compile(r"[\s,]+")
-
-
-def _strip_comments(text: str) -> str:
-    if "(" not in text and ")" not in text:
-        return text
-    out: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-            continue
-        if ch == ")":
-            if depth:
-                depth -= 1
-            continue
-        if depth == 0:
-            out.append(ch)
-        elif ch == "\n":  # pragma: no cover - values are unfolded
-            pass
-    return "".join(out)
 
 
 def _parse_offset(tok: str) -> int | None:
@@ -160,7 +143,7 @@ def parse_date(text: str) -> ParsedDate:
 
 
 def _parse(raw: str) -> ParsedDate:
-    work = _strip_comments(raw[:MAX_DATE_CHARS])
+    work = strip_comments(raw[:MAX_DATE_CHARS])
     tokens = [t for t in _TOKEN_SPLIT_RE.split(work) if t][:_MAX_TOKENS]
     year = month = day = None
     hour = minute = second = None
