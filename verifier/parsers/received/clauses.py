@@ -19,6 +19,8 @@ from verifier.model import Defect, ParsedDate, Received
 from verifier.parsers.dates import parse_date
 from verifier.parsers.entities import decode_entities, has_entities
 from verifier.parsers.received.from_clause import analyse_from as _analyse_from
+from verifier.parsers.received.from_clause import as_local as _as_local
+from verifier.parsers.received.from_clause import no_connection as _no_connection
 from verifier.parsers.received.tls_auth import detect_auth as _detect_auth
 from verifier.parsers.received.tls_auth import detect_tls as _detect_tls
 from verifier.parsers.received.tls_auth import protocol as _protocol
@@ -41,6 +43,7 @@ _MONTH_RE = re.compile(
 )
 _ISO_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?")
 _DAY_RE = re.compile(r"\d{1,2}")
+_SENDMAIL_LOCAL_RE = re.compile(r"from\s+[^\s@\[\]()]{1,256}@[^\s@\[\]()]{1,256}")
 _ENVFROM_RE = re.compile(r"envelope-(?:from|sender)[ =:]{0,3}<?([^<>\s()]{0,512})>?", re.IGNORECASE)
 
 
@@ -213,6 +216,7 @@ def parse_full(value: str, header_index: int) -> Received:
 
     # ---- a leading comment that holds the from clause: "(from HOST [ip]) by ..." (NAVGW)
     work = clause_toks + tail_toks
+    sendmail_local = False
     has_top_from = any(t.kind == WORD and t.text.lower() == "from" for t in work)
     if (
         not has_top_from
@@ -221,6 +225,9 @@ def parse_full(value: str, header_index: int) -> Received:
         and work[0].text.lower().startswith("from ")
     ):
         inner = work[0].text
+        # Sendmail, local submission: "(from user@localhost) by ..." (its $_ macro
+        # without $s: no HELO, no address; cf/m4/proto.m4's Received template)
+        sendmail_local = _SENDMAIL_LOCAL_RE.fullmatch(inner.strip()) is not None
         sub, _d, _t = tokenise(inner)
         offset = work[0].start + 1
         for t in sub:
@@ -277,6 +284,9 @@ def parse_full(value: str, header_index: int) -> Received:
         by_host = v.rstrip(";,") if v else None
         by_host = by_host or None
     tls, tls_detail = _detect_tls(clauses.get("with", []), all_comments, proto)
+    if _no_connection(proto, all_comments, clauses.get("from", []), sendmail_local):
+        info = _as_local(info, clauses.get("from", []))
+        tls, tls_detail = False, None  # no connection was made: nothing to encrypt
     authenticated = _detect_auth(proto, all_comments)
     ident_id = _first_value(clauses["id"]) if "id" in clauses else None
     for_ = _for_value(clauses["for"]) if "for" in clauses else None

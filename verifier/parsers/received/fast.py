@@ -20,6 +20,8 @@ from verifier.parsers.dates import parse_date
 from verifier.parsers.received.clauses import opt as _opt
 from verifier.parsers.received.from_clause import NO_FROM as _NO_FROM
 from verifier.parsers.received.from_clause import analyse_from as _analyse_from
+from verifier.parsers.received.from_clause import as_local as _as_local
+from verifier.parsers.received.from_clause import no_connection as _no_connection
 from verifier.parsers.received.tls_auth import detect_auth as _detect_auth
 from verifier.parsers.received.tls_auth import detect_tls as _detect_tls
 from verifier.parsers.received.tls_auth import protocol as _protocol
@@ -116,6 +118,9 @@ def parse_fast(value: str, header_index: int) -> Received | None:
         info = _NO_FROM
     proto = _protocol(with_toks)
     tls, tls_detail = _detect_tls(with_toks, comments, proto)
+    if _no_connection(proto, comments, from_toks, False):
+        info = _as_local(info, from_toks)
+        tls, tls_detail = False, None  # no connection was made: nothing to encrypt
     authenticated = _detect_auth(proto, comments)
     ident_id = id_.rstrip(",") or None if id_ is not None else None
     if rcpt is not None:

@@ -6,7 +6,76 @@ and the name that address resolves to. Every MTA fills these positions its own
 way. What each position means, per family (the authority is cited for each; the
 example lines are written for this module, with documentation addresses):
 
-FAMILY_NOTES
+Notation: **H** the name the client gave in HELO/EHLO/LHLO, **R** the name the
+receiver found for the address by reverse DNS (its own lookup, not a claim), **A**
+the client's address. A reverse name is only ever read from the position the MTA
+reserves for it; an address literal standing there (``[192.0.2.1]``, or
+``192.0.2.1``) is an address, never a reverse name. ``localhost`` written in the
+R position is kept: the MTA looked it up (connections over loopback).
+
+- **Postfix** (``src/smtpd/smtpd.c``, the Received header written at DATA; also
+  ``postconf(5)`` ``smtpd_client_*``): ``from H (R [A])``. H falls back to R when
+  the client sent no HELO; R is ``unknown`` when the lookup failed (read as no
+  reverse name). Local submission through pickup(8): ``by host (Postfix, from
+  userid N) id ...`` with no from clause: no connection.
+  ``from helo.example (rdns.example [192.0.2.1]) by mx.example (Postfix) with ESMTPS id 4Ab...``
+- **Exim** (the specification, chapter "Expansion variables", ``$sender_rcvhost``,
+  and the default ``received_header_text``): ``from R ([A] helo=H)``; when there is
+  no verified reverse name the first word is ``[A]`` itself and the port goes in
+  the comment as ``port=N``; ``helo=`` is left out when H equals R or A (so the
+  name is then both). ``ident=`` is the RFC 1413 answer. Without a remote host
+  (``exim -t``, ``-bs`` from a local process) the header is ``from USER by host
+  with local`` / ``local-esmtp``: the word after ``from`` is ``$sender_ident``, the
+  submitting user: no connection.
+  ``from rdns.example ([192.0.2.1] helo=helo.example) by mx.example with esmtps ...``
+- **Sendmail** (``cf/m4/proto.m4``, the ``HReceived:`` template, and the
+  installation guide's macro table: ``$s`` the HELO name, ``$_`` the validated
+  ``ident@R [A]``, with ``(may be forged)`` when R does not resolve back to A):
+  ``from H (ident@R [A])``; when R is missing, ``from H ([A])``. Local submission
+  by a user (the ``Submit`` configuration): ``(from user@localhost) by host
+  (8.x/8.x/Submit) id ...``: the from clause is a comment holding ``$_``, a user
+  name, no connection.
+  ``from helo.example (user@rdns.example [192.0.2.1]) by mx.example (8.17.1/8.17.1) with ESMTP id ...``
+- **OpenSMTPD** (``usr.sbin/smtpd/smtp_session.c``, where the message's Received
+  line is begun): ``from H (R [A])``; for a message enqueued through the local
+  socket A is the word ``local`` (``[local]``), which is no address.
+  ``from helo.example (rdns.example [192.0.2.1]) by mx.example (OpenSMTPD) with ESMTPS id 1a2b3c4d ...``
+- **qmail** (``received.c`` of qmail 1.03, used by qmail-smtpd): ``from R (HELO H)
+  (ident@A)``; R is ``$TCPREMOTEHOST`` (``unknown`` when tcpserver found none); the
+  ``(HELO H)`` part is left out when H equals R. Local injection:
+  ``(qmail N invoked by uid N)``, a comment alone: no connection.
+  ``from rdns.example (HELO helo.example) (192.0.2.1) by mx.example with SMTP``
+- **Microsoft** (Exchange Server / Exchange Online; no published grammar, the
+  form is stable across the headers Microsoft's own message-trace documentation
+  shows): ``from H (A) by ...`` or ``from H ([A])``: Exchange records no reverse
+  name. ``with Microsoft SMTP Server`` identifies it.
+  ``from helo.example (192.0.2.1) by mx.example (10.0.0.1) with Microsoft SMTP Server (version=TLS1_2, ...) id 15.20...``
+- **Gmail** (no published grammar; every inbound hop of mx.google.com): ``from H
+  (R. [A])``, R fully qualified with its final dot.
+  ``from helo.example (rdns.example. [192.0.2.1]) by mx.google.com with ESMTPS id ...``
+- **CommuniGate Pro** (its manual, SMTP module, "Received" fields: the address is
+  checked against the client's name): ``from H ([A] verified)`` when the name was
+  confirmed by DNS (then H is also the reverse name), ``([A] unverified)`` or
+  ``([A] failed)`` otherwise (no reverse name).
+  ``from helo.example ([192.0.2.1] verified) by mx.example (CommuniGate Pro SMTP 6.3) with ESMTPS id ...``
+- **MDaemon** (no published grammar): ``from H by host (MDaemon ...) with ESMTP id
+  md5...``: H only; the address goes to its own ``X-MDRemoteIP`` header, not read
+  here, so the hop has no address.
+  ``from helo.example by mx.example (MDaemon PRO v20) with ESMTPA id md50000000001.msg``
+- **Haraka** (``connection.js``, the received header it builds: the HELO host, then
+  ``remote.info``): ``from H (R [A])``, or ``from H ([A])`` without a reverse name.
+  ``from helo.example (rdns.example [192.0.2.1]) by mx.example (Haraka/3.0.0) with ESMTPS id 1-2-3 ...``
+- **Zimbra** (its MTA is Postfix, read as above; the mailbox server's LMTP handler,
+  ``LmtpHandler``, writes ``from R (LHLO H) (A) by host with LMTP``, the qmail
+  shape with LHLO): R is the remote host name the JVM resolved.
+  ``from rdns.example (LHLO helo.example) (192.0.2.1) by mbox.example with LMTP``
+- **dma** (DragonFly Mail Agent, ``mail.c``): ``from USER (uid N) (envelope-from
+  ...) id ... by host (DragonFly Mail Agent ...)``: a local submission by a user,
+  no connection.
+
+A hop with no connection (the local submissions above) gets no client host, no
+address and no reverse name, the user in ``ident``, and ``tls`` False: no
+connection was made, so none was encrypted (:func:`no_connection`).
 """
 
 from __future__ import annotations
@@ -259,3 +328,58 @@ def analyse_from(
 
 
 NO_FROM = _FromInfo()  # what analyse_from gives for an absent from clause; never changed
+
+
+# ---------------------------------------------------------------- hops with no connection
+
+# Postfix pickup(8): "by mx.example (Postfix, from userid 1000) id 4Ab..."
+_USERID_RE = re.compile(r"(?:^|[\s,])from userid -?[0-9]{1,10}(?:$|[\s,])")
+# dma: "from alice (uid 1000) (envelope-from alice@mx.example) id 1a.. by mx.example (...)"
+_UID_RE = re.compile(r"uid -?[0-9]{1,10}")
+# qmail-inject: "(qmail 4242 invoked by uid 1000)"
+_QMAIL_UID_RE = re.compile(r"qmail [0-9]{1,10} invoked by uid -?[0-9]{1,10}")
+
+
+def no_connection(
+    proto: str | None, comments: list[str], from_toks: list[Tok], sendmail_local: bool
+) -> bool:
+    """True when the hop records a local submission: no network connection was made.
+
+    By rule, from what each MTA writes for it (see the module docstring):
+    Exim's ``with local`` / ``with local-esmtp`` (and the other ``local-*``
+    protocols), Postfix pickup's ``(Postfix, from userid N)``, dma's ``(uid N)``
+    after the user name, Sendmail's ``(from user@localhost)`` and qmail-inject's
+    ``(qmail N invoked by uid N)``.
+    """
+    if sendmail_local:
+        return True
+    if proto is not None:
+        p = proto.lower()
+        if p == "local" or p.startswith("local-"):
+            return True
+    # the other marks are written in lower case and hold "userid" or "uid" (the from
+    # clause's comments are among ``comments``)
+    seen = False
+    for c in comments:
+        if "userid" in c:
+            if _USERID_RE.search(c):
+                return True
+            continue
+        if "uid" not in c:
+            continue
+        seen = True
+        if c.startswith("qmail ") and _QMAIL_UID_RE.fullmatch(c.strip()):
+            return True
+    return seen and any(t.kind == COMMENT and _UID_RE.fullmatch(t.text.strip()) for t in from_toks)
+
+
+def as_local(info: _FromInfo, from_toks: list[Tok]) -> _FromInfo:
+    """The from clause of a hop with no connection: the word after ``from`` names
+    the submitting user (Exim's ``$sender_ident``, dma's login name, Sendmail's
+    ``user@localhost``), never a host; it is kept as ``ident``. No address, no
+    reverse name."""
+    user = info.ident
+    if user is None and from_toks and from_toks[0].kind == WORD:
+        word = from_toks[0].text.rstrip(",;")
+        user = word.rsplit("@", 1)[0] if "@" in word else word
+    return _FromInfo(host=None, rdns=None, ip=info.ip, ip_valid=info.ip_valid, ident=user or None)
