@@ -2,7 +2,8 @@
 
 * ``auth._segments`` (built on the shared lexer) against the character-by-character
   reference below, which follows the lexer's documented rules;
-* ``ip.parse_ip`` with and without the canonical-IPv4 shortcut.
+* ``ip.parse_ip`` with and without the canonical-IPv4 shortcut;
+* the Received from-clause reader with and without its plain TCP-info shortcut.
 
 Inputs: every header value of the shared corpus and the fixtures, and generated ones.
 """
@@ -16,9 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.parsers import auth, dates, ip
+from verifier.parsers import auth, dates, ip, received
 from verifier.parsers.lexer import MAX_SPAN
 from verifier.parsers.paste import normalise
+from verifier.parsers.received import from_clause
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 from tests.parsers.corpus import CORPUS  # noqa: E402
@@ -269,3 +271,54 @@ def test_parse_date_on_real_dates():
 )
 def test_parse_date_edges(text):
     assert _outcome(dates.parse_date, text) == _outcome(_parse_date_ref, text)
+
+
+# ---------------------------------------------------------------- the plain TCP-info shortcut
+
+
+def _received_values() -> list[str]:
+    out = []
+    for path in SOURCES:
+        out.extend(f.value for f in normalise(path.read_bytes()).fields if f.lname == "received")
+    return out
+
+
+def _without_shortcut(value: str, monkeypatch) -> object:
+    with monkeypatch.context() as m:
+        m.setattr(from_clause, "_PLAIN_TCPINFO_RE", re.compile(r"(?!)"))
+        return received._parse_full(value, 1)
+
+
+def test_tcpinfo_shortcut_on_real_values(monkeypatch):
+    values = _received_values()
+    if not values:
+        pytest.skip("no header value to check")
+    taken = 0
+    for v in values:
+        taken += "[" in v
+        assert received._parse_full(v, 1) == _without_shortcut(v, monkeypatch), v
+    assert taken
+
+
+_TCPINFO = st.tuples(
+    st.sampled_from(["", "helo.example ", "[192.0.2.9] ", "192.0.2.8 "]),
+    st.sampled_from(
+        ["rdns.example", "unknown", "HELO", "helo", "a@b", "x,", "1.2.3.4", "localhost", "a;", "ident=x",
+         "mail-x.google.com.", "::1", "v", "EHLO"]
+    ),
+    st.sampled_from([" ", "  ", ""]),
+    st.sampled_from(["[192.0.2.1]", "[10.0.0.256]", "[01.2.3.4]", "[IPv6:2001:db8::1]", "[192.0.2.1:25]"]),
+    st.sampled_from(["", " verified", " helo=x", " (may be forged)"]),
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TCPINFO)
+def test_tcpinfo_shortcut_generated(parts):
+    lead, name, sep, lit, tail = parts
+    value = f"from {lead}({name}{sep}{lit}{tail}) by mx.example with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000"
+    mp = pytest.MonkeyPatch()
+    try:
+        assert received._parse_full(value, 1) == _without_shortcut(value, mp), value
+    finally:
+        mp.undo()

@@ -17,6 +17,7 @@ from verifier.parsers.lexer import (
     SEMI,
     WORD,
     lex,
+    lex_plain,
     match_parens,
     strip_comments,
     unquote,
@@ -144,3 +145,24 @@ def test_auth_unclosed_comment_is_reported():
     v = "mx.example; spf=pass (comment smtp.mailfrom=example.com"
     ar = parse_authentication_results(v, 0)
     assert "auth.unbalanced" in {d.code for d in ar.defects}
+
+
+def _as_pairs(s: str) -> list[tuple[int, str]]:
+    toks, _d, _c = lex(s, brackets=False)
+    return [(t.kind, t.text) for t in toks]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('ab=.;()"\\[]<> \t\u00a0')), max_size=60))
+def test_lex_plain_equals_lex(s):
+    plain = lex_plain(s)
+    if plain is not None:
+        assert plain == _as_pairs(s)
+        assert '"' not in s and "\\" not in s
+
+
+def test_lex_plain_takes_the_plain_and_refuses_the_rest():
+    v = "mx.example; spf=pass (sender [192.0.2.1] ok) smtp.mailfrom=a.example; dkim=none ()"
+    assert lex_plain(v) == _as_pairs(v)
+    for other in ('a "b"', "a (b (c))", "a (b", "a) b", "a (b\\) c)"):
+        assert lex_plain(other) is None, other

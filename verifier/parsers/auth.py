@@ -42,7 +42,7 @@ import re
 
 from verifier.model import AuthResults, Defect, MethodResult, SpfResult
 from verifier.parsers.ip import parse_ip
-from verifier.parsers.lexer import COMMENT, QUOTED, WORD, lex, unquote
+from verifier.parsers.lexer import COMMENT, QUOTED, WORD, lex, lex_plain, unquote
 
 __all__ = [
     "parse_received_spf",
@@ -157,40 +157,54 @@ def _segments(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
     characters; its rules for an unmatched ``(`` (an ordinary character), a stray
     ``)`` (dropped) and backslashes apply.
     """
+    plain = lex_plain(value)
+    if plain is not None:
+        # no quotes and no stray ")": every word is whole, nothing is left open
+        psegs: list[list[tuple[str, str]]] = [[]]
+        pseg = psegs[0]
+        for kind, text in plain:
+            if kind == WORD:
+                pseg.append(("w", text))
+            elif kind == COMMENT:
+                pseg.append(("c", text.strip()))
+            else:
+                pseg = []
+                psegs.append(pseg)
+        return [s for s in psegs if s], False
     toks, _depth, _cut = lex(value, brackets=False)
     segs: list[list[tuple[str, str]]] = [[]]
+    seg = segs[0]
     buf: list[str] = []
     prev_end = -1
     unbalanced = False
     for t in toks:
         kind = t.kind
         if kind == WORD or kind == QUOTED:
-            if buf and not _joins(value, prev_end, t.start):
-                segs[-1].append(("w", "".join(buf)))
+            start = t.start
+            # a word part joins the one before it when nothing but stray ")" stands between
+            if buf and prev_end != start and value.count(")", prev_end, start) != start - prev_end:
+                seg.append(("w", "".join(buf)))
                 buf.clear()
+            text = t.text
             if kind == QUOTED:
-                buf.append(unquote(t.text))
+                buf.append(unquote(text) if "\\" in text else text)
             else:
-                if t.text[0] == "(":
+                if text[0] == "(":
                     unbalanced = True
-                buf.append(t.text)
+                buf.append(text)
             prev_end = t.end
             continue
         if buf:
-            segs[-1].append(("w", "".join(buf)))
+            seg.append(("w", "".join(buf)))
             buf.clear()
         if kind == COMMENT:
-            segs[-1].append(("c", t.text.strip()))
+            seg.append(("c", t.text.strip()))
         else:  # SEMI
-            segs.append([])
+            seg = []
+            segs.append(seg)
     if buf:
-        segs[-1].append(("w", "".join(buf)))
+        seg.append(("w", "".join(buf)))
     return [s for s in segs if s], unbalanced
-
-
-def _joins(value: str, end: int, start: int) -> bool:
-    """True when nothing but stray ``)`` stands between two word parts."""
-    return end == start or value.count(")", end, start) == start - end
 
 
 def _split_kv(word: str) -> tuple[str, str] | None:

@@ -30,12 +30,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from verifier.model import ParsedDate
+from verifier.parsers._construct import positional_constructor
 from verifier.parsers.lexer import strip_comments
 
 __all__ = ["parse_date", "MAX_DATE_CHARS"]
 
 MAX_DATE_CHARS = 512
 _MAX_TOKENS = 24
+
+_new_date = positional_constructor(ParsedDate)
 
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
@@ -98,7 +101,7 @@ def _parse_zone(tok: str) -> int | None:
 
 
 def _bad(raw: str) -> ParsedDate:
-    return ParsedDate(raw=raw, utc=None, offset_minutes=None)
+    return _new_date(raw, None, None)
 
 
 # The common RFC 5322 form, read without the general token walk.
@@ -135,7 +138,7 @@ def parse_date(text: str) -> ParsedDate:
                 if delta is None:
                     delta = _OFFSET_DELTAS[offset] = timedelta(minutes=offset)
                 utc = utc - delta
-            return ParsedDate(raw=raw, utc=utc, offset_minutes=offset)
+            return _new_date(raw, utc, offset)
     try:
         return _parse(raw)
     except (ValueError, OverflowError, TypeError):  # pragma: no cover - defensive
@@ -232,4 +235,4 @@ def _parse(raw: str) -> ParsedDate:
         utc = local.replace(tzinfo=UTC)
     else:
         utc = (local - timedelta(minutes=offset)).replace(tzinfo=UTC)
-    return ParsedDate(raw=raw, utc=utc, offset_minutes=offset)
+    return _new_date(raw, utc, offset)

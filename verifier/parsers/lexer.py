@@ -63,6 +63,7 @@ __all__ = [
     "Token",
     "match_parens",
     "lex",
+    "lex_plain",
     "strip_comments",
     "unquote",
 ]
@@ -213,6 +214,30 @@ def lex(
         append(Token(WORD, ch, i, i + 1))
         i += 1
     return toks, depth, truncated
+
+
+# A plain value: no quote, no backslash, every "(" closed before the next one opens.
+_PLAIN_RE = re.compile(r'(?:[^()"\\]++|\([^()"\\]*+\))*+')
+_PLAIN_TOKEN_RE = re.compile(r"\(([^()]*)\)|(;)|([^\s();]+)")
+
+
+def lex_plain(s: str) -> list[tuple[int, str]] | None:
+    """The fast path of ``lex(s, brackets=False)`` for a plain value (no quote, no
+    backslash, comments neither nested nor left open): the same kinds and texts, as
+    ``(kind, text)`` pairs, found by one C-level scan; None for any other value.
+    tests/parsers/test_lexer.py compares both."""
+    if _PLAIN_RE.fullmatch(s) is None:
+        return None
+    out: list[tuple[int, str]] = []
+    append = out.append
+    for comment, semi, word in _PLAIN_TOKEN_RE.findall(s):
+        if word:
+            append((WORD, word))
+        elif semi:
+            append((SEMI, ";"))
+        else:
+            append((COMMENT, comment))
+    return out
 
 
 def strip_comments(s: str) -> str:

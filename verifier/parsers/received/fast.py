@@ -118,7 +118,10 @@ def parse_fast(value: str, header_index: int) -> Received | None:
         info = _NO_FROM
     proto = _protocol(with_toks)
     tls, tls_detail = _detect_tls(with_toks, comments, proto)
-    if _no_connection(proto, comments, from_toks, False):
+    # every mark of a hop with no connection holds "uid", "userid" or a "local" protocol
+    if (
+        "uid" in value or "userid" in value or (proto is not None and proto[:5].lower() == "local")
+    ) and (_no_connection(proto, comments, from_toks, False)):
         info = _as_local(info, from_toks)
         tls, tls_detail = False, None  # no connection was made: nothing to encrypt
     authenticated = _detect_auth(proto, comments)

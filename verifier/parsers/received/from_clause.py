@@ -90,6 +90,12 @@ from verifier.parsers.ip import looks_ip as _looks_ip
 from verifier.parsers.ip import parse_ip
 from verifier.parsers.received.tokens import BRACKET, COMMENT, QUOTED, WORD, Tok
 
+# "NAME [a.b.c.d]" with NAME free of "@", ",", "=", brackets and parentheses, not a
+# HELO keyword, and the address a canonical IPv4 one (what parse_ip returns unchanged)
+_PLAIN_TCPINFO_RE = re.compile(
+    r"(?!(?i:helo|ehlo|lhlo)\s)([^\s\[\]()@,=]{1,255}) \[((?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))\]"
+)
 _HOSTNAME_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]{0,253})")
 
 # Words some MTAs put where the reverse name goes when there is none.
@@ -179,6 +185,19 @@ def analyse_from(
         t = rest[k]
         if t.kind == COMMENT:
             comment_count += 1
+            sm = _PLAIN_TCPINFO_RE.fullmatch(t.text)
+            if sm is not None:
+                # The commonest TCP-info, "(rdns.example [192.0.2.1])" (Postfix, OpenSMTPD,
+                # Gmail, Haraka): what the general reading below gives for it.
+                cand, inner = sm.groups()
+                cands.append((0, inner, inner, True))
+                if rdns_from_comment is None:
+                    if cand.lower() not in _NO_RDNS and not _looks_ip(cand):
+                        rdns_from_comment = _clean_host(cand)
+                    else:
+                        rdns_from_comment = ""
+                k += 1
+                continue
             words = _comment_words(t.text)
             found, value, remain = _scan_helo(words)
             if found and not helo_found:
@@ -266,9 +285,9 @@ def analyse_from(
 
     # The name itself as an address (bare IP or literal) when nothing better exists.
     name_ip: str | None = None
-    if name is not None:
+    if name is not None and (name_is_literal or ":" in name or _V4ISH.fullmatch(name)):
         ip, valid = parse_ip(name)
-        if ip is not None and (name_is_literal or _V4ISH.fullmatch(name) or ":" in name):
+        if ip is not None:
             name_ip = name
             if not cands:
                 cands.append((3, name_ip, ip, valid))
