@@ -46,6 +46,10 @@ FAMILIES = [
      "helo.example", "rdns.example", "192.0.2.1"),
     ("communigate-verified", "from helo.example ([192.0.2.1] verified) by mx.example (CommuniGate Pro SMTP 6.3)"
      " with ESMTPS id 1", "helo.example", "helo.example", "192.0.2.1"),
+    ("communigate-unverified", "from helo.example ([192.0.2.1] unverified) by mx.example (CommuniGate Pro SMTP 6.3)"
+     " with ESMTP id 1", "helo.example", None, "192.0.2.1"),
+    ("opensmtpd-local-socket", "from localhost (mx.example [local]) by mx.example (OpenSMTPD) with ESMTP id 1a2b3c4d",
+     "localhost", None, None),
     ("haraka", "from helo.example (rdns.example [192.0.2.1]) by mx.example (Haraka/3.0.0) with ESMTPS id 1-2-3",
      "helo.example", "rdns.example", "192.0.2.1"),
     ("zimbra-lmtp", "from rdns.example (LHLO helo.example) (192.0.2.1) by mbox.example with LMTP",

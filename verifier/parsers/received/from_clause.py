@@ -265,7 +265,8 @@ def analyse_from(
                 ):
                     exim3_helo = words[0]
             for w in remain:
-                if w.lower().startswith("ident="):  # Exim
+                # Exim, RFC 1413 answer: "from rdns.example ([192.0.2.1] helo=x ident=alice)"
+                if w.lower().startswith("ident="):
                     info.ident = w[6:].rstrip(",") or None
         elif t.kind == BRACKET:
             ip, valid = parse_ip(t.text)
@@ -340,8 +341,10 @@ def analyse_from(
     ):
         info.rdns = _clean_host(name) if name else None
     if rdns_marker == "unverified" and rdns_from_comment is None:
+        # CommuniGate Pro: "from helo.example ([192.0.2.1] unverified) by ..."
         info.rdns = None
     if rdns_marker == "port" and not helo_found:
+        # XMail: "from helo.example (192.0.2.1:4321) by ...": the name is the HELO only
         info.rdns = None
     return info
 
