@@ -53,8 +53,8 @@ R position is kept: the MTA looked it up (connections over loopback).
 - **Gmail** (no published grammar; every inbound hop of mx.google.com): ``from H
   (R. [A])``, R fully qualified with its final dot.
   ``from helo.example (rdns.example. [192.0.2.1]) by mx.google.com with ESMTPS id ...``
-- **CommuniGate Pro** (its manual, SMTP module, "Received" fields: the address is
-  checked against the client's name): ``from H ([A] verified)`` when the name was
+- **CommuniGate Pro** (no published grammar; the form its SMTP module writes, with
+  the result of its DNS check of the client's name): ``from H ([A] verified)`` when the name was
   confirmed by DNS (then H is also the reverse name), ``([A] unverified)`` or
   ``([A] failed)`` otherwise (no reverse name).
   ``from helo.example ([192.0.2.1] verified) by mx.example (CommuniGate Pro SMTP 6.3) with ESMTPS id ...``
