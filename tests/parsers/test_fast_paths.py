@@ -2,7 +2,7 @@
 
 * ``auth._segments`` (built on the shared lexer) against the character-by-character
   reference below, which follows the lexer's documented rules;
-* ``ip.parse_ip`` with and without the canonical-IPv4 shortcut;
+* ``ip.parse_ip`` with and without the canonical-IPv4 and canonical-IPv6 shortcuts;
 * the Received from-clause reader with and without its plain TCP-info shortcut.
 
 Inputs: every header value of the shared corpus and the fixtures, and generated ones.
@@ -130,6 +130,7 @@ def test_segments_generated(value):
 def _parse_ip_slow(text: str, monkeypatch) -> tuple[str | None, bool]:
     with monkeypatch.context() as m:
         m.setattr(ip, "_V4_CANON", re.compile(r"(?!)"))
+        m.setattr(ip, "_is_canonical_v6", lambda t: False)
         return ip.parse_ip(text)
 
 
@@ -146,7 +147,24 @@ _IPISH = st.one_of(
         st.ip_addresses(v=4).map(str),
         st.sampled_from(["", "]", " ", ":25", ".25"]),
     ).map("".join),
-)
+    st.ip_addresses(v=6).map(lambda a: a.exploded),
+    st.ip_addresses(v=6).map(lambda a: str(a).upper()),
+    st.tuples(
+        st.sampled_from(["", "IPv6:", "[", "x@", "ipv6:"]),
+        st.ip_addresses(v=6).map(str),
+        st.sampled_from(["", "]", "%eth0", "%1"]),
+    ).map("".join),
+    # groups chosen so that runs of zeros tie, embedded IPv4 forms and bad groups occur
+    st.lists(
+        st.sampled_from(["0", "1", "ab", "0000", "ffff", "00a", "FFFF", "", "12345", "g"]),
+        min_size=3,
+        max_size=9,
+    ).map(":".join),
+    st.sampled_from(
+        ["::", "::1", "1::", "::ffff:1.2.3.4", "::1.2.3.4", "::ffff:102:304", "::102:304", "1:0:0:1:0:0:1:1",
+         "1::1:0:0:1:1", "1:0:0:1::1:1", "0:0:1::", "fe80::1%lo", "2001:db8::1:0:0:1", "2001:db8:0:0:1::1"]
+    ),
+)  # fmt: skip
 
 
 @settings(max_examples=1500, deadline=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from socket import AF_INET6, inet_ntop, inet_pton  # text <-> bytes conversions only
 
 __all__ = ["parse_ip", "looks_ip", "V4ISH", "V4_PORT_COLON"]
 
@@ -49,6 +50,8 @@ def parse_ip(text: str) -> tuple[str | None, bool]:
         t = m.group(1)
     if ":" not in t and not V4ISH.fullmatch(t):
         return None, False  # a host name or a word: not worth asking ipaddress
+    if "." not in t and "%" not in t and _is_canonical_v6(t):
+        return t, True  # what ipaddress would return unchanged, found at C speed
     try:
         addr = ipaddress.ip_address(t)
     except ValueError:
@@ -60,6 +63,19 @@ def parse_ip(text: str) -> tuple[str | None, bool]:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         return str(addr.ipv4_mapped), True
     return str(addr), True
+
+
+def _is_canonical_v6(t: str) -> bool:
+    """True when ``t`` is an IPv6 address already written the way ``ipaddress`` writes
+    it (RFC 5952: lower case, no leading zeros, the first longest run of two or more
+    zero groups shortened to ``::``). The C library's conversion writes the same form
+    except for addresses with an embedded IPv4 part, which it writes with dots; the
+    caller keeps dotted text away, so an exact round trip means ``ipaddress`` would give
+    ``t`` back (tests/parsers/test_fast_paths.py compares both)."""
+    try:
+        return inet_ntop(AF_INET6, inet_pton(AF_INET6, t)) == t
+    except (OSError, ValueError):
+        return False
 
 
 def looks_ip(text: str) -> bool:
