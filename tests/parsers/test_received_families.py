@@ -48,6 +48,8 @@ FAMILIES = [
      " with ESMTPS id 1", "helo.example", "helo.example", "192.0.2.1"),
     ("communigate-unverified", "from helo.example ([192.0.2.1] unverified) by mx.example (CommuniGate Pro SMTP 6.3)"
      " with ESMTP id 1", "helo.example", None, "192.0.2.1"),
+    ("opensmtpd-no-rdns", "from helo.example (<unknown> [192.0.2.1]) by mx.example (OpenSMTPD) with ESMTP id 1a2b",
+     "helo.example", None, "192.0.2.1"),
     ("opensmtpd-local-socket", "from localhost (mx.example [local]) by mx.example (OpenSMTPD) with ESMTP id 1a2b3c4d",
      "localhost", None, None),
     ("haraka", "from helo.example (rdns.example [192.0.2.1]) by mx.example (Haraka/3.0.0) with ESMTPS id 1-2-3",
@@ -78,28 +80,30 @@ def test_address_literal_is_never_a_reverse_name():
         assert r.from_ip == "192.0.2.1", line
 
 
-# No connection: (line, user kept as ident, whether the fast path may take it)
+# No connection: (name, line, the HELO the local client really gave)
 LOCAL = [
     ("postfix-pickup", "by mx.example (Postfix, from userid 1000) id 4AbCdE", None),
     ("exim-local", "from root by mx.example with local (Exim 4.96) (envelope-from <root@mx.example>) id 1a-2b",
-     "root"),
+     None),
     ("exim-bs", "from alice by mx.example with local-esmtp (Exim 4.96) (envelope-from <alice@mx.example>) id 1a",
-     "alice"),
-    ("exim-local-plain", "from alice by mx.example with local (Exim 4.96) id 1a-2b", "alice"),
-    ("sendmail-submit", "(from alice@localhost) by mx.example (8.17.1/8.17.1/Submit) id 3AB1", "alice"),
+     None),
+    ("exim-bs-helo", "from alice (helo=ws.example) by mx.example with local-esmtp (Exim 4.96) id 1a",
+     "ws.example"),
+    ("exim-local-plain", "from alice by mx.example with local (Exim 4.96) id 1a-2b", None),
+    ("sendmail-submit", "(from alice@localhost) by mx.example (8.17.1/8.17.1/Submit) id 3AB1", None),
     ("dma", "from alice (uid 1000) (envelope-from alice@mx.example) id 1a2b by mx.example"
-     " (DragonFly Mail Agent v0.13)", "alice"),
+     " (DragonFly Mail Agent v0.13)", None),
     ("qmail-inject", "(qmail 4242 invoked by uid 1000)", None),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "line", "user"), LOCAL, ids=[x[0] for x in LOCAL])
-def test_no_connection_hops(name, line, user):
+@pytest.mark.parametrize(("name", "line", "helo"), LOCAL, ids=[x[0] for x in LOCAL])
+def test_no_connection_hops(name, line, helo):
     r = parse_received(line + D, 0)
-    assert r.from_host is None  # never a host invented from a user name
+    assert r.from_host == helo  # never a host invented from a user name
     assert r.from_ip is None and r.from_rdns is None
     assert r.tls is False  # no connection was made
-    assert r.ident == user
+    assert r.ident is None  # the user is no RFC 1413 answer
     assert _parse_full(line + D, 0) == r
     fast = _parse_fast(line + D, 0)
     assert fast is None or fast == r

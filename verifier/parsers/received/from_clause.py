@@ -26,7 +26,8 @@ R position is kept: the MTA looked it up (connections over loopback).
   name is then both). ``ident=`` is the RFC 1413 answer. Without a remote host
   (``exim -t``, ``-bs`` from a local process) the header is ``from USER by host
   with local`` / ``local-esmtp``: the word after ``from`` is ``$sender_ident``, the
-  submitting user: no connection.
+  submitting user: no connection; a HELO given over ``-bs`` is written as
+  ``(helo=H)`` and kept. Captured: fixtures/headers/mta/exim/.
   ``from rdns.example ([192.0.2.1] helo=helo.example) by mx.example with esmtps ...``
 - **Sendmail** (``cf/m4/proto.m4``, the ``HReceived:`` template, and the
   installation guide's macro table: ``$s`` the HELO name, ``$_`` the validated
@@ -37,8 +38,10 @@ R position is kept: the MTA looked it up (connections over loopback).
   name, no connection.
   ``from helo.example (user@rdns.example [192.0.2.1]) by mx.example (8.17.1/8.17.1) with ESMTP id ...``
 - **OpenSMTPD** (``usr.sbin/smtpd/smtp_session.c``, where the message's Received
-  line is begun): ``from H (R [A])``; for a message enqueued through the local
-  socket A is the word ``local`` (``[local]``), which is no address.
+  line is begun): ``from H (R [A])``, R written ``<unknown>`` when the lookup found
+  no name (read as no reverse name); for a message enqueued through the local
+  socket A is the word ``local`` (``[local]``), which is no address. Captured:
+  fixtures/headers/mta/opensmtpd/.
   ``from helo.example (rdns.example [192.0.2.1]) by mx.example (OpenSMTPD) with ESMTPS id 1a2b3c4d ...``
 - **qmail** (``received.c`` of qmail 1.03, used by qmail-smtpd): ``from R (HELO H)
   (ident@A)``; R is ``$TCPREMOTEHOST`` (``unknown`` when tcpserver found none); the
@@ -73,9 +76,11 @@ R position is kept: the MTA looked it up (connections over loopback).
   ...) id ... by host (DragonFly Mail Agent ...)``: a local submission by a user,
   no connection.
 
-A hop with no connection (the local submissions above) gets no client host, no
-address and no reverse name, the user in ``ident``, and ``tls`` False: no
-connection was made, so none was encrypted (:func:`no_connection`).
+A hop with no connection (the local submissions above) gets no client host from the
+user's name (only a HELO the local client really gave, as with ``exim -bs``), no
+address, no reverse name, and ``tls`` False: no connection was made, so none was
+encrypted (:func:`no_connection`). Captures with the truth from each MTA's log:
+fixtures/headers/mta/ (tests/parsers/test_mta_captures.py).
 """
 
 from __future__ import annotations
@@ -100,6 +105,12 @@ _HOSTNAME_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]{0,253})")
 
 # Words some MTAs put where the reverse name goes when there is none.
 _NO_RDNS = frozenset({"unknown", "softdnserr", "harddnserr", "no-reverse-dns", "unverified"})
+
+
+def _no_rdns(word: str) -> bool:
+    """A word an MTA writes where the reverse name goes when it has none: ``unknown``
+    (Postfix), ``<unknown>`` (OpenSMTPD), ``softdnserr``... (qmail variants)."""
+    return word.lower().strip("<>") in _NO_RDNS
 
 
 def _clean_host(word: str) -> str | None:
@@ -192,7 +203,7 @@ def analyse_from(
                 cand, inner = sm.groups()
                 cands.append((0, inner, inner, True))
                 if rdns_from_comment is None:
-                    if cand.lower() not in _NO_RDNS and not _looks_ip(cand):
+                    if not _no_rdns(cand) and not _looks_ip(cand):
                         rdns_from_comment = _clean_host(cand)
                     else:
                         rdns_from_comment = ""
@@ -226,7 +237,7 @@ def analyse_from(
                         if "@" in cand:  # Sendmail "(ident@host [ip])"
                             info.ident, cand = cand.rsplit("@", 1)
                         cand = cand.rstrip(",")
-                        if cand.lower() not in _NO_RDNS and not _looks_ip(cand) and cand:
+                        if not _no_rdns(cand) and not _looks_ip(cand) and cand:
                             rdns_from_comment = _clean_host(cand)
                         else:
                             rdns_from_comment = ""
@@ -398,10 +409,9 @@ def no_connection(
 def as_local(info: _FromInfo, from_toks: list[Tok]) -> _FromInfo:
     """The from clause of a hop with no connection: the word after ``from`` names
     the submitting user (Exim's ``$sender_ident``, dma's login name, Sendmail's
-    ``user@localhost``), never a host; it is kept as ``ident``. No address, no
+    ``user@localhost``), never a host, so it is dropped; a HELO the local client
+    gave is kept (``exim -bs``: ``from alice (helo=ws.example)``). No address, no
     reverse name."""
-    user = info.ident
-    if user is None and from_toks and from_toks[0].kind == WORD:
-        word = from_toks[0].text.rstrip(",;")
-        user = word.rsplit("@", 1)[0] if "@" in word else word
-    return _FromInfo(host=None, rdns=None, ip=info.ip, ip_valid=info.ip_valid, ident=user or None)
+    user = from_toks[0].text.rstrip(",;") if from_toks and from_toks[0].kind == WORD else None
+    host = info.host if info.host != user else None
+    return _FromInfo(host=host, rdns=None, ip=info.ip, ip_valid=info.ip_valid, ident=info.ident)
