@@ -111,7 +111,7 @@ _word = st.text(alphabet="abcdefxyz0123456789.-_:,=@", min_size=1, max_size=12)
 _odd = st.sampled_from(
     ["", "By", "ID", "for", "with", "via", "from", "&amp;", "envelope-from", "Envelope-Sender",
      "[", "]", "<", ">", '"', ";", "(", ")", "((", "helo=", "HELO", "unknown", "[1.2.3.4]",
-     "1.2.3.4", "::1", "[IPv6:2001:db8::1]", "256.1.1.1", "claiming", "ident=x", "verified",
+     "1.2.3.4", "::1", "[IPv6:2001:db8::1]", "[]", "[192.0.2.1]", "[unix socket]", "256.1.1.1", "claiming", "ident=x", "verified",
      "unverified", "exim", "microsoft", "using TLSv1.2", "version=TLS1_2", "authenticated sender:",
      "TLS", "encrypted", "\t", "  "]
 )  # fmt: skip

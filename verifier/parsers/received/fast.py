@@ -25,7 +25,7 @@ from verifier.parsers.received.from_clause import no_connection as _no_connectio
 from verifier.parsers.received.tls_auth import detect_auth as _detect_auth
 from verifier.parsers.received.tls_auth import detect_tls as _detect_tls
 from verifier.parsers.received.tls_auth import protocol as _protocol
-from verifier.parsers.received.tokens import COMMENT, WORD, Tok
+from verifier.parsers.received.tokens import BRACKET, COMMENT, WORD, Tok
 
 _new_received = positional_constructor(Received)
 
@@ -38,9 +38,12 @@ _new_received = positional_constructor(Received)
 _FW = r'[^\s()\[\]<>;"]++'
 # a word that is not one of the keywords, in any case
 _FNK = rf'(?!(?i:from|by|via|with|id|for)(?![^\s()\[\]<>;"])){_FW}'
+# an address literal as the name: "from [192.0.2.1] by ..." (Yahoo, Mandrill, Gmail's
+# "from [192.168.1.2] (rdns.example [192.0.2.1])"), what the tokeniser reads as one literal
+_FL = r'[^\s()\[\]<>;"]{0,64}+'
 _FC = r"\([^()]*+(?:\([^()]*+\)[^()]*+){0,3}\)"
 _FAST_RE = re.compile(
-    rf"\s*(?:from\s+(?P<name>{_FNK})(?P<fc>(?:\s*{_FC}){{0,4}})\s+)?"
+    rf"\s*(?:from\s+(?:(?P<name>{_FNK})|\[(?P<lit>{_FL})\])(?P<fc>(?:\s*{_FC}){{0,4}})\s+)?"
     rf"by\s+(?P<by>{_FNK})(?P<bc>(?:\s*{_FC}){{0,3}})"
     rf"(?:\s+with\s+(?P<with>{_FNK}(?:\s+{_FNK}){{0,3}})(?P<wc>(?:\s*{_FC}){{0,2}}))?"
     rf"(?:\s+id\s+(?P<id>{_FNK})(?P<ic>(?:\s*{_FC}){{0,2}}))?"
@@ -71,13 +74,13 @@ def parse_fast(value: str, header_index: int) -> Received | None:
     date_text = m.group("date")
     if _DATE_KW_RE.search(date_text):
         return None
-    name, fc, by, bc, with_text, wc, id_, ic, via_text, rcpt, rcpt_word, rc, _d = m.groups()
+    name, lit, fc, by, bc, with_text, wc, id_, ic, via_text, rcpt, rcpt_word, rc, _d = m.groups()
     # No word matched by the pattern is a keyword, and words hold no ";", "<" or ">":
     # the clause helpers reduce to the expressions below for "by", "id", "for" and "via".
     comments: list[str] = []
     from_toks: list[Tok] = []
-    if name is not None:
-        from_toks.append(Tok(WORD, name, 0, 0))
+    if name is not None or lit is not None:
+        from_toks.append(Tok(WORD, name, 0, 0) if name is not None else Tok(BRACKET, lit, 0, 0))
         if fc:
             for text in _FAST_COMMENT_RE.findall(fc):
                 from_toks.append(Tok(COMMENT, text, 0, 0))
