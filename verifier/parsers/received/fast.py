@@ -5,8 +5,8 @@ backtracking: possessive words and comments, bounded repetitions) reads them
 without the tokeniser and builds the clauses the tokeniser and the clause loop
 would build, then interprets them with the same helpers
 (:mod:`.from_clause`, :mod:`.tls_auth`). Anything the pattern does not take, or
-any branch of the full reader it cannot see (HTML entities, envelope senders,
-unreadable dates, keywords after the date), goes to :func:`.clauses.parse_full`.
+any branch of the full reader it cannot see (HTML entities, envelope senders outside
+comments, unreadable dates, keywords after the date), goes to :func:`.clauses.parse_full`.
 tests/parsers/test_received_fast.py proves both give equal results.
 """
 
@@ -17,6 +17,7 @@ import re
 from verifier.model import Defect, Received
 from verifier.parsers._construct import positional_constructor
 from verifier.parsers.dates import parse_date
+from verifier.parsers.received.clauses import _ENVFROM_RE
 from verifier.parsers.received.clauses import opt as _opt
 from verifier.parsers.received.from_clause import NO_FROM as _NO_FROM
 from verifier.parsers.received.from_clause import analyse_from as _analyse_from
@@ -52,8 +53,8 @@ _FAST_RE = re.compile(
     r'\s*;\s*(?P<date>[^\s;()\[\]<>"]{1,64}(?:\s+[^\s;()\[\]<>"]{1,64}){0,16}(?:\s*\([^()]*\))?)\s*'
 )
 _FAST_COMMENT_RE = re.compile(r"\(([^()]*+(?:\([^()]*+\)[^()]*+){0,3})\)")
-# What the fast path leaves to the full one: HTML entities ("&"), envelope senders
-# ("envelope-" in any case), and keywords that would be read as clauses after the date.
+# What the fast path leaves to the full one: HTML entities ("&"), "envelope-" outside the
+# clauses' comments, and keywords that would be read as clauses after the date.
 _DATE_KW_RE = re.compile(r"\b(?:id|for|with|via)\b", re.IGNORECASE)
 
 
@@ -63,11 +64,13 @@ def parse_fast(value: str, header_index: int) -> Received | None:
 
     The clauses are built as the tokeniser and the clause loop would build them, and
     interpreted by the same helpers; every other branch of the full path (HTML
-    entities, envelope senders, unreadable dates, via, keywords inside clauses) falls
+    entities, envelope senders outside comments, unreadable dates, via, keywords inside clauses) falls
     back. tests/parsers/test_received_fast.py compares both paths.
     """
-    if "&" in value or "envelope-" in value.lower():
+    if "&" in value:
         return None
+    lower = value.lower()
+    has_envelope = "envelope-" in lower
     m = _FAST_RE.fullmatch(value)
     if m is None:
         return None
@@ -100,6 +103,21 @@ def parse_fast(value: str, header_index: int) -> Received | None:
         comments.extend(_FAST_COMMENT_RE.findall(ic))
     if rc:
         comments.extend(_FAST_COMMENT_RE.findall(rc))
+    envelope_from: str | None = None
+    if has_envelope:
+        # Exim, Courier: "(envelope-from <a@b.example>)": read when every "envelope-"
+        # stands in a comment of the clauses, as the full reader reads it then (the
+        # first such comment that names an address, in order)
+        if "envelope-" in date_text.lower():
+            return None
+        inside = sum(g.lower().count("envelope-") for g in (fc, bc, wc, ic, rc) if g)
+        if inside != lower.count("envelope-"):
+            return None
+        for c in comments:
+            em = _ENVFROM_RE.search(c)
+            if em and em.group(1):
+                envelope_from = em.group(1)
+                break
     date = parse_date(date_text)
     if date.utc is None:
         return None
@@ -151,7 +169,7 @@ def parse_fast(value: str, header_index: int) -> Received | None:
         authenticated,
         ident_id,
         _opt(for_),
-        None,  # envelope_from
+        _opt(envelope_from),
         _opt(via),
         date,
         tuple(defects),
