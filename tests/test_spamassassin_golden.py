@@ -14,20 +14,13 @@ SpamAssassin's conventions, mapped before comparing (see that README):
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.parsers.corpus import SHARED  # noqa: E402
 from verifier.parsers.received import parse_received
 
-GOLDEN = (
-    Path(__file__).resolve().parent.parent
-    / ".."
-    / "shared"
-    / "corpus"
-    / "peer-golden"
-    / "spamassassin-rcvd.jsonl"
-)
+GOLDEN = SHARED / "peer-golden" / "spamassassin-rcvd.jsonl"
 
 FIELDS = ("ip", "rdns", "helo", "by", "ident", "envfrom", "id", "auth")
 

@@ -21,7 +21,8 @@ from verifier.parsers import auth
 from verifier.parsers.paste import normalise
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-CORPUS = ROOT / ".." / "shared" / "corpus" / "headers"
+from tests.parsers.corpus import CORPUS  # noqa: E402
+
 SOURCES = sorted(CORPUS.glob("*.hdr")) if CORPUS.is_dir() else []
 SOURCES += sorted((ROOT / "fixtures" / "headers").glob("*.txt"))
 

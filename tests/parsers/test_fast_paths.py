@@ -1,8 +1,9 @@
 """Fast paths give exactly what the plain code paths give.
 
-* ``auth._segments`` (runs of ordinary characters in one regex step) against the
-  character-by-character reference below, its previous implementation;
-* ``received.parse_ip`` with and without the canonical-IPv4 shortcut.
+* ``auth._segments`` (built on the shared lexer) against the character-by-character
+  reference below, which follows the lexer's documented rules;
+* ``ip.parse_ip`` with and without the canonical-IPv4 and canonical-IPv6 shortcuts;
+* the Received from-clause reader with and without its plain TCP-info shortcut.
 
 Inputs: every header value of the shared corpus and the fixtures, and generated ones.
 """
@@ -16,11 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.parsers import auth, dates, received
+from verifier.parsers import auth, dates, ip, received
+from verifier.parsers.lexer import MAX_SPAN
 from verifier.parsers.paste import normalise
+from verifier.parsers.received import from_clause
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-CORPUS = ROOT / ".." / "shared" / "corpus" / "headers"
+from tests.parsers.corpus import CORPUS  # noqa: E402
+
 SOURCES = sorted(CORPUS.glob("*.hdr")) if CORPUS.is_dir() else []
 SOURCES += sorted((ROOT / "fixtures" / "headers").glob("*.txt"))
 
@@ -33,23 +37,30 @@ def _values() -> list[str]:
 
 
 def _segments_ref(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
-    """Split into ``;``-separated segments of (kind, text) tokens.
+    """Split into ``;``-separated segments of (kind, text) tokens, character by
+    character, by the lexer's documented rules (verifier/parsers/lexer.py).
 
-    kind is "w" (word, quoted strings kept in one word with their quotes removed) or
-    "c" (comment text). Returns the segments and whether parentheses were unbalanced.
+    kind is "w" (word, quoted strings kept in one word with their quotes removed and
+    quoted-pairs resolved) or "c" (comment text). Returns the segments and whether a
+    ``(`` was left unclosed.
     """
     stack: list[int] = []
     match: dict[int, int] = {}
-    for i, ch in enumerate(value):
+    i = 0
+    while i < len(value):
+        ch = value[i]
         if ch == "(":
             stack.append(i)
         elif ch == ")" and stack:
             match[stack.pop()] = i
-    unbalanced = bool(stack)
+        elif ch == "\\" and stack:
+            i += 1
+        i += 1
     segs: list[list[tuple[str, str]]] = [[]]
     n = len(value)
     i = 0
     buf: list[str] = []
+    unbalanced = False
 
     def flush() -> None:
         if buf:
@@ -65,17 +76,26 @@ def _segments_ref(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
                 segs[-1].append(("c", value[i + 1 : j].strip()))
                 i = j + 1
                 continue
+            unbalanced = True
+            buf.append(ch)
             i += 1
             continue
         if ch == ")":
             i += 1
             continue
         if ch == '"':
-            j = value.find('"', i + 1)
-            if j != -1:
-                buf.append(value[i + 1 : j])
+            j = i + 1
+            text: list[str] = []
+            while j < n and value[j] != '"':
+                if value[j] == "\\" and j + 1 < n:
+                    j += 1
+                text.append(value[j])
+                j += 1
+            if j < n and len(text) <= MAX_SPAN:
+                buf.append("".join(text))
                 i = j + 1
                 continue
+            buf.append(ch)
             i += 1
             continue
         if ch == ";":
@@ -83,7 +103,7 @@ def _segments_ref(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
             segs.append([])
             i += 1
             continue
-        if ch in " \t\r\n":
+        if ch.isspace():
             flush()
             i += 1
             continue
@@ -109,8 +129,9 @@ def test_segments_generated(value):
 
 def _parse_ip_slow(text: str, monkeypatch) -> tuple[str | None, bool]:
     with monkeypatch.context() as m:
-        m.setattr(received, "_V4_CANON", re.compile(r"(?!)"))
-        return received.parse_ip(text)
+        m.setattr(ip, "_V4_CANON", re.compile(r"(?!)"))
+        m.setattr(ip, "_is_canonical_v6", lambda t: False)
+        return ip.parse_ip(text)
 
 
 _IPISH = st.one_of(
@@ -126,7 +147,24 @@ _IPISH = st.one_of(
         st.ip_addresses(v=4).map(str),
         st.sampled_from(["", "]", " ", ":25", ".25"]),
     ).map("".join),
-)
+    st.ip_addresses(v=6).map(lambda a: a.exploded),
+    st.ip_addresses(v=6).map(lambda a: str(a).upper()),
+    st.tuples(
+        st.sampled_from(["", "IPv6:", "[", "x@", "ipv6:"]),
+        st.ip_addresses(v=6).map(str),
+        st.sampled_from(["", "]", "%eth0", "%1"]),
+    ).map("".join),
+    # groups chosen so that runs of zeros tie, embedded IPv4 forms and bad groups occur
+    st.lists(
+        st.sampled_from(["0", "1", "ab", "0000", "ffff", "00a", "FFFF", "", "12345", "g"]),
+        min_size=3,
+        max_size=9,
+    ).map(":".join),
+    st.sampled_from(
+        ["::", "::1", "1::", "::ffff:1.2.3.4", "::1.2.3.4", "::ffff:102:304", "::102:304", "1:0:0:1:0:0:1:1",
+         "1::1:0:0:1:1", "1:0:0:1::1:1", "0:0:1::", "fe80::1%lo", "2001:db8::1:0:0:1", "2001:db8:0:0:1::1"]
+    ),
+)  # fmt: skip
 
 
 @settings(max_examples=1500, deadline=None)
@@ -134,7 +172,7 @@ _IPISH = st.one_of(
 def test_parse_ip_generated(text):
     mp = pytest.MonkeyPatch()
     try:
-        assert received.parse_ip(text) == _parse_ip_slow(text, mp)
+        assert ip.parse_ip(text) == _parse_ip_slow(text, mp)
     finally:
         mp.undo()
 
@@ -144,7 +182,7 @@ def test_parse_ip_on_real_words(monkeypatch):
     if not words:
         pytest.skip("no header value to check")
     for w in words:
-        assert received.parse_ip(w) == _parse_ip_slow(w, monkeypatch), w
+        assert ip.parse_ip(w) == _parse_ip_slow(w, monkeypatch), w
 
 
 # ---------------------------------------------------------------- dates
@@ -251,3 +289,54 @@ def test_parse_date_on_real_dates():
 )
 def test_parse_date_edges(text):
     assert _outcome(dates.parse_date, text) == _outcome(_parse_date_ref, text)
+
+
+# ---------------------------------------------------------------- the plain TCP-info shortcut
+
+
+def _received_values() -> list[str]:
+    out = []
+    for path in SOURCES:
+        out.extend(f.value for f in normalise(path.read_bytes()).fields if f.lname == "received")
+    return out
+
+
+def _without_shortcut(value: str, monkeypatch) -> object:
+    with monkeypatch.context() as m:
+        m.setattr(from_clause, "_PLAIN_TCPINFO_RE", re.compile(r"(?!)"))
+        return received._parse_full(value, 1)
+
+
+def test_tcpinfo_shortcut_on_real_values(monkeypatch):
+    values = _received_values()
+    if not values:
+        pytest.skip("no header value to check")
+    taken = 0
+    for v in values:
+        taken += "[" in v
+        assert received._parse_full(v, 1) == _without_shortcut(v, monkeypatch), v
+    assert taken
+
+
+_TCPINFO = st.tuples(
+    st.sampled_from(["", "helo.example ", "[192.0.2.9] ", "192.0.2.8 "]),
+    st.sampled_from(
+        ["rdns.example", "unknown", "HELO", "helo", "a@b", "x,", "1.2.3.4", "localhost", "a;", "ident=x",
+         "mail-x.google.com.", "::1", "v", "EHLO"]
+    ),
+    st.sampled_from([" ", "  ", ""]),
+    st.sampled_from(["[192.0.2.1]", "[10.0.0.256]", "[01.2.3.4]", "[IPv6:2001:db8::1]", "[192.0.2.1:25]"]),
+    st.sampled_from(["", " verified", " helo=x", " (may be forged)"]),
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TCPINFO)
+def test_tcpinfo_shortcut_generated(parts):
+    lead, name, sep, lit, tail = parts
+    value = f"from {lead}({name}{sep}{lit}{tail}) by mx.example with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000"
+    mp = pytest.MonkeyPatch()
+    try:
+        assert received._parse_full(value, 1) == _without_shortcut(value, mp), value
+    finally:
+        mp.undo()

@@ -21,11 +21,15 @@ from verifier.parsers import received
 from verifier.parsers.paste import normalise
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SHARED = ROOT / ".." / "shared" / "corpus"
+from tests.parsers.corpus import SHARED  # noqa: E402
+
 SOURCES = sorted((SHARED / "headers").glob("*.hdr")) if (SHARED / "headers").is_dir() else []
 SOURCES += sorted((ROOT / "fixtures" / "headers").glob("*.txt"))
 SOURCES += sorted((ROOT / "fixtures" / "headers").glob("*.eml"))
 GOLDEN = SHARED / "peer-golden" / "spamassassin-rcvd.jsonl"
+
+
+DATE = "Mon, 1 Jan 2024 10:00:00 +0000"
 
 
 def _corpus_values() -> list[str]:
@@ -95,7 +99,8 @@ def test_common_shapes_take_the_fast_path(value):
     [
         "from a (a [1.2.3.4]) by b with SMTP id X; not a date",  # unreadable date
         "from a (a [1.2.3.4]) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000 id X",
-        "from a (a [1.2.3.4]) by b with SMTP (envelope-from <x@y>); Mon, 1 Jan 2024 10:00:00 +0000",
+        "from a (a [1.2.3.4]) by b with SMTP envelope-from <x@y>; Mon, 1 Jan 2024 10:00:00 +0000",
+        "from a (a [1.2.3.4]) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000 (envelope-from <x@y>)",
         "from a (a &lt;1.2.3.4&gt;) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000",
         "from a (a [1.2.3.4]) by b with SMTP By c; Mon, 1 Jan 2024 10:00:00 +0000",
         "FROM a (a [1.2.3.4]) BY b; Mon, 1 Jan 2024 10:00:00 +0000",
@@ -106,11 +111,30 @@ def test_unusual_shapes_fall_back(value):
     assert not _check(value)
 
 
+def test_envelope_sender_in_a_comment_is_taken():
+    # Exim: the envelope sender in a comment of the clauses
+    value = (
+        "from a.example ([192.0.2.1] helo=h.example) by mx.example with esmtp (Exim 4.96)"
+        " (envelope-from <x@y.example>) id 1abc-00 for u@mx.example; Mon, 1 Jan 2024 10:00:00 +0000"
+    )
+    assert _check(value)
+    assert received._parse_fast(value, 3).envelope_from == "x@y.example"
+    # the first comment that names an address wins, as in the full reader
+    for comments, first in (
+        ("(envelope-from <a@x.example>) (envelope-from <b@x.example>)", "a@x.example"),
+        ("(envelope-from <>) (envelope-from <b@x.example>)", "b@x.example"),
+    ):
+        value = f"from a.example (a.example [192.0.2.1]) by mx.example with esmtp {comments} id 1; {DATE}"
+        assert _check(value), value
+        assert received._parse_fast(value, 3).envelope_from == first
+
+
 _word = st.text(alphabet="abcdefxyz0123456789.-_:,=@", min_size=1, max_size=12)
 _odd = st.sampled_from(
     ["", "By", "ID", "for", "with", "via", "from", "&amp;", "envelope-from", "Envelope-Sender",
      "[", "]", "<", ">", '"', ";", "(", ")", "((", "helo=", "HELO", "unknown", "[1.2.3.4]",
-     "1.2.3.4", "::1", "[IPv6:2001:db8::1]", "256.1.1.1", "claiming", "ident=x", "verified",
+     "1.2.3.4", "::1", "[IPv6:2001:db8::1]", "[]", "[192.0.2.1]", "[unix socket]", "envelope-from <x@y>",
+     "envelope-sender=z", "(envelope-from <>)", "256.1.1.1", "claiming", "ident=x", "verified",
      "unverified", "exim", "microsoft", "using TLSv1.2", "version=TLS1_2", "authenticated sender:",
      "TLS", "encrypted", "\t", "  "]
 )  # fmt: skip

@@ -9,6 +9,11 @@ only the address matters), comments, groups (``Team: a@x, b@y;`` gives the first
 member), the null path ``<>`` (address None), a bare ``local@domain``. When there
 are several ``<...>``, the first one is the address. Never raises.
 
+Comments and quoted strings are found by the parsers' shared lexer
+(:mod:`verifier.parsers.lexer`), whose rules for an unmatched ``(`` or ``"`` (an
+ordinary character), a stray ``)`` (dropped) and backslashes (quoted-pairs inside
+comments and quoted strings) apply.
+
 Bounds: one pass to drop comments and quoted strings; the value is cut at
 :data:`MAX_CHARS` characters.
 """
@@ -16,6 +21,7 @@ Bounds: one pass to drop comments and quoted strings; the value is cut at
 from __future__ import annotations
 
 from verifier.model import Address
+from verifier.parsers.lexer import COMMENT, QUOTED, lex
 
 __all__ = ["parse_address", "MAX_CHARS"]
 
@@ -23,39 +29,23 @@ MAX_CHARS = 4096
 
 
 def _strip_comments_and_quotes(s: str) -> str:
+    """``s`` with its comments removed and each quoted string (a display name) turned
+    into one space, by the shared lexer's rules (:mod:`verifier.parsers.lexer`)."""
+    if "(" not in s and ")" not in s and '"' not in s:
+        return s
+    toks, _depth, _cut = lex(s, brackets=False)
     out: list[str] = []
-    depth = 0
-    in_quote = False
-    i = 0
-    n = len(s)
-    while i < n:
-        ch = s[i]
-        if in_quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == '"':
-                in_quote = False
-                out.append(" ")
-            i += 1
-            continue
-        if depth:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-            i += 1
-            continue
-        if ch == '"':
-            in_quote = True
-        elif ch == "(":
-            depth = 1
-        else:
-            out.append(ch)
-        i += 1
+    pos = 0
+    for t in toks:
+        if t.start > pos:
+            out.append(s[pos : t.start].replace(")", ""))  # white space and stray ")"
+        if t.kind == QUOTED:
+            out.append(" ")
+        elif t.kind != COMMENT:
+            out.append(s[t.start : t.end])
+        pos = t.end
+    if pos < len(s):
+        out.append(s[pos:].replace(")", ""))
     return "".join(out)
 
 

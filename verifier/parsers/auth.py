@@ -19,7 +19,7 @@ is used, ``strict`` is False and a Defect ``auth.non-conformant`` says why.
 Defects (``AuthResults.defects``): ``auth.non-conformant`` (only the lenient reader
 could read it), ``auth.no-authserv-id``, ``auth.no-instance`` (an ARC header without
 ``i=``), ``auth.malformed`` (a part that is not ``method=result``),
-``auth.unbalanced`` (an unclosed comment), ``auth.truncated``.
+``auth.unbalanced`` (a ``(`` that nothing closes), ``auth.truncated``.
 
 Cost: authres takes about 0.4 ms for a typical header, several times the lenient
 reader; it is skipped when the header does not start with an authserv-id (it
@@ -28,7 +28,8 @@ grammar (``_CONFORMS``: one-word values, unnested comments, no "none") that auth
 is known to accept and to read as the lenient reader does; then its reading is
 derived from the lenient one (two thirds of the corpus headers take this path).
 
-Bounds: one pass over the value; parentheses are matched with an explicit stack;
+Bounds: one pass over the value by the parsers' shared lexer
+(:mod:`verifier.parsers.lexer`: parentheses matched with an explicit stack);
 at most :data:`MAX_RESINFO` method results and :data:`MAX_PROPS` properties per
 result are kept (``auth.truncated``). Header values longer than
 :data:`MAX_STRICT_CHARS` skip the authres pass (about 5 ms per 1,000
@@ -40,7 +41,8 @@ from __future__ import annotations
 import re
 
 from verifier.model import AuthResults, Defect, MethodResult, SpfResult
-from verifier.parsers.received import parse_ip
+from verifier.parsers.ip import parse_ip
+from verifier.parsers.lexer import COMMENT, QUOTED, WORD, lex, lex_plain, unquote
 
 __all__ = [
     "parse_received_spf",
@@ -142,78 +144,66 @@ _CONFORMS = re.compile(
 _STRICT_PTYPES = ("smtp.", "header.", "body.", "policy.")
 
 
-# ------------------------------------------------------------------ shared lexer
-
-
-_SEG_PARENS = re.compile(r"[()]")
-_SEG_RUN = re.compile(r'[^ \t\r\n();"]+')
+# ------------------------------------------------------------------ segments
 
 
 def _segments(value: str) -> tuple[list[list[tuple[str, str]]], bool]:
     """Split into ``;``-separated segments of (kind, text) tokens.
 
-    kind is "w" (word, quoted strings kept in one word with their quotes removed) or
-    "c" (comment text). Returns the segments and whether parentheses were unbalanced.
-    A run of ordinary characters is taken in one regex step; the special characters
-    one at a time.
+    kind is "w" (a word; a quoted string is part of the word it touches, its quotes
+    removed and its quoted-pairs resolved) or "c" (comment text). Returns the
+    segments and whether a ``(`` was left unclosed. The shared lexer
+    (:mod:`verifier.parsers.lexer`) reads the value, with ``[ ] < >`` as ordinary
+    characters; its rules for an unmatched ``(`` (an ordinary character), a stray
+    ``)`` (dropped) and backslashes apply.
     """
-    stack: list[int] = []
-    match: dict[int, int] = {}
-    if "(" in value:
-        for pm in _SEG_PARENS.finditer(value):
-            i = pm.start()
-            if value[i] == "(":
-                stack.append(i)
-            elif stack:
-                match[stack.pop()] = i
-    unbalanced = bool(stack)
+    plain = lex_plain(value)
+    if plain is not None:
+        # no quotes and no stray ")": every word is whole, nothing is left open
+        psegs: list[list[tuple[str, str]]] = [[]]
+        pseg = psegs[0]
+        for kind, text in plain:
+            if kind == WORD:
+                pseg.append(("w", text))
+            elif kind == COMMENT:
+                pseg.append(("c", text.strip()))
+            else:
+                pseg = []
+                psegs.append(pseg)
+        return [s for s in psegs if s], False
+    toks, _depth, _cut = lex(value, brackets=False)
     segs: list[list[tuple[str, str]]] = [[]]
-    n = len(value)
-    i = 0
+    seg = segs[0]
     buf: list[str] = []
-    run = _SEG_RUN.match
-
-    def flush() -> None:
+    prev_end = -1
+    unbalanced = False
+    for t in toks:
+        kind = t.kind
+        if kind == WORD or kind == QUOTED:
+            start = t.start
+            # a word part joins the one before it when nothing but stray ")" stands between
+            if buf and prev_end != start and value.count(")", prev_end, start) != start - prev_end:
+                seg.append(("w", "".join(buf)))
+                buf.clear()
+            text = t.text
+            if kind == QUOTED:
+                buf.append(unquote(text) if "\\" in text else text)
+            else:
+                if text[0] == "(":
+                    unbalanced = True
+                buf.append(text)
+            prev_end = t.end
+            continue
         if buf:
-            segs[-1].append(("w", "".join(buf)))
+            seg.append(("w", "".join(buf)))
             buf.clear()
-
-    while i < n:
-        m = run(value, i)
-        if m is not None:
-            buf.append(m.group())
-            i = m.end()
-            continue
-        ch = value[i]
-        if ch == "(":
-            j = match.get(i)
-            if j is not None:
-                flush()
-                segs[-1].append(("c", value[i + 1 : j].strip()))
-                i = j + 1
-                continue
-            i += 1
-            continue
-        if ch == ")":
-            i += 1
-            continue
-        if ch == '"':
-            j = value.find('"', i + 1)
-            if j != -1:
-                buf.append(value[i + 1 : j])
-                i = j + 1
-                continue
-            i += 1
-            continue
-        if ch == ";":
-            flush()
-            segs.append([])
-            i += 1
-            continue
-        # " \t\r\n"
-        flush()
-        i += 1
-    flush()
+        if kind == COMMENT:
+            seg.append(("c", t.text.strip()))
+        else:  # SEMI
+            seg = []
+            segs.append(seg)
+    if buf:
+        seg.append(("w", "".join(buf)))
     return [s for s in segs if s], unbalanced
 
 

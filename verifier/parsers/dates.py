@@ -19,7 +19,9 @@ no time of day. ``offset_minutes`` is the offset as written, None when absent; a
 no offset is read as UTC and the caller reports it (``date.no-offset``).
 
 Bounds: at most 512 characters and 24 tokens are examined; comments are removed
-with a single counter (no recursion).
+by the parsers' shared lexer (:func:`verifier.parsers.lexer.strip_comments`: an
+explicit stack, no recursion; an unmatched ``(`` is kept as an ordinary character,
+a stray ``)`` is dropped).
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from verifier.model import ParsedDate
+from verifier.parsers._construct import positional_constructor
+from verifier.parsers.lexer import strip_comments
 
 __all__ = ["parse_date", "MAX_DATE_CHARS"]
 
 MAX_DATE_CHARS = 512
 _MAX_TOKENS = 24
+
+_new_date = positional_constructor(ParsedDate)
 
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
@@ -59,26 +65,6 @@ _TIME_RE = re.compile(r"(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,12}))?)?")
 _OFFSET_RE = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _TOKEN_SPLIT_RE = re.compile(r"[\s,]+")
-
-
-def _strip_comments(text: str) -> str:
-    if "(" not in text and ")" not in text:
-        return text
-    out: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-            continue
-        if ch == ")":
-            if depth:
-                depth -= 1
-            continue
-        if depth == 0:
-            out.append(ch)
-        elif ch == "\n":  # pragma: no cover - values are unfolded
-            pass
-    return "".join(out)
 
 
 def _parse_offset(tok: str) -> int | None:
@@ -115,7 +101,7 @@ def _parse_zone(tok: str) -> int | None:
 
 
 def _bad(raw: str) -> ParsedDate:
-    return ParsedDate(raw=raw, utc=None, offset_minutes=None)
+    return _new_date(raw, None, None)
 
 
 # The common RFC 5322 form, read without the general token walk.
@@ -152,7 +138,7 @@ def parse_date(text: str) -> ParsedDate:
                 if delta is None:
                     delta = _OFFSET_DELTAS[offset] = timedelta(minutes=offset)
                 utc = utc - delta
-            return ParsedDate(raw=raw, utc=utc, offset_minutes=offset)
+            return _new_date(raw, utc, offset)
     try:
         return _parse(raw)
     except (ValueError, OverflowError, TypeError):  # pragma: no cover - defensive
@@ -160,7 +146,7 @@ def parse_date(text: str) -> ParsedDate:
 
 
 def _parse(raw: str) -> ParsedDate:
-    work = _strip_comments(raw[:MAX_DATE_CHARS])
+    work = strip_comments(raw[:MAX_DATE_CHARS])
     tokens = [t for t in _TOKEN_SPLIT_RE.split(work) if t][:_MAX_TOKENS]
     year = month = day = None
     hour = minute = second = None
@@ -249,4 +235,4 @@ def _parse(raw: str) -> ParsedDate:
         utc = local.replace(tzinfo=UTC)
     else:
         utc = (local - timedelta(minutes=offset)).replace(tzinfo=UTC)
-    return ParsedDate(raw=raw, utc=utc, offset_minutes=offset)
+    return _new_date(raw, utc, offset)
