@@ -52,6 +52,7 @@ import re
 
 from verifier.model import Defect, HeaderBlock, HeaderField
 from verifier.parsers._construct import positional_constructor
+from verifier.parsers.entities import decode_entities
 
 # HeaderField(index, name, value, line) without the frozen dataclass's keyword __init__
 _new_field = positional_constructor(HeaderField)
@@ -68,8 +69,6 @@ _CAPTION_RE = re.compile(
     r"(?:headers?|en-t[eê]tes?|kopfzeilen) {0,4}:?",
     re.IGNORECASE,
 )
-_ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|apos|nbsp|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
-_ENTITY_MAP = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'", "nbsp": " "}
 _HTML_BREAK_RE = re.compile(
     r"(?:<br[ \t]{0,8}/?>|</(?:p|div)>)[ \t]{0,64}(?:\r?\n)?", re.IGNORECASE
 )
@@ -111,19 +110,6 @@ def decode_words(value: str) -> str:
         return str(make_header(decode_header(value)))
     except Exception:  # unknown charset, bad base64...: keep what was written
         return value
-
-
-def _unescape_entity(m: re.Match[str]) -> str:
-    name = m.group(1)
-    if name[0] == "#":
-        try:
-            cp = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
-            if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                return "\ufffd"
-            return chr(cp)
-        except ValueError:
-            return m.group(0)
-    return _ENTITY_MAP[name]
 
 
 def _looks_like_field(line: str) -> re.Match[str] | None:
@@ -350,7 +336,7 @@ def _normalise_full(data: bytes | str) -> HeaderBlock:
         # line-breaking tags end a line (once: a newline right after them is theirs)
         text = _HTML_BREAK_RE.sub("\n", text)
         text = _HTML_TAG_RE.sub("", text)
-        text = _ENTITY_RE.sub(_unescape_entity, text)
+        text = decode_entities(text)
         add(
             "input.html-escaped",
             "The input was HTML (escaped entities such as &lt; or tags such as <pre>); it was decoded.",
