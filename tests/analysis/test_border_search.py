@@ -5,7 +5,13 @@ through the recipient's own hand-offs."""
 
 from __future__ import annotations
 
-from verifier.analysis.border import MAX_EVIDENCE_HEADERS, _local_handoff, descend, guess_text, locate_border
+from verifier.analysis.border import (
+    MAX_EVIDENCE_HEADERS,
+    _local_handoff,
+    descend,
+    guess_text,
+    locate_border,
+)
 from verifier.analysis.engine import Options, analyze, analyze_bytes
 from verifier.model import Received
 from verifier.parsers import parse_headers

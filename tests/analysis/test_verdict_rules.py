@@ -158,7 +158,7 @@ def test_sender_based_routing_mark() -> None:
 
 
 def _hops(*receivers: str):
-    hops = [("h%d.example" % k, "198.51.100.%d" % (k + 1), by) for k, by in enumerate(receivers)]
+    hops = [(f"h{k}.example", f"198.51.100.{k + 1}", by) for k, by in enumerate(receivers)]
     return run(chain(*hops, spf=False))
 
 
