@@ -347,3 +347,49 @@ def test_the_descent_through_two_hand_offs_in_an_analysis() -> None:
     assert a.border is not None and a.border.index == 2
     assert a.border.evidence[1:] == ("internal hand-off from filter.recipient.example", "internal hand-off from mx.recipient.example")
     assert a.verdict == "via-connector"
+
+
+def test_the_nearer_of_two_receipts_is_named_even_when_it_is_the_lower_one() -> None:
+    """The relay's second receipt is topmost, but the SPF header sits just above its
+    first receipt: that one is the nearer, so it is the border."""
+    data = (
+        b"Received: from out-1.relay.example (out-1.relay.example [198.51.100.33]) by mx2.recipient.example with ESMTPS id 4; Fri, 01 Dec 2023 18:10:04 +0000\n"
+        b"X-Filter: scanned\n"
+        b"X-Filter: scanned again\n"
+        b"Received-SPF: pass client-ip=198.51.100.33; envelope-from=c@mydomain.example\n"
+        b"Received: from out-1.relay.example (out-1.relay.example [198.51.100.33]) by mx1.recipient.example with ESMTPS id 3; Fri, 01 Dec 2023 18:10:03 +0000\n"
+        + SENDER_HOP + FROM
+    )
+    found = _found(data)
+    assert found is not None and found.hop == 1
+
+
+def test_each_client_address_property_of_an_authentication_results_counts() -> None:
+    from verifier.analysis.border import ar_client_ips
+    from verifier.model import AuthResults, MethodResult
+
+    for key in ("smtp.remote-ip", "policy.iprev", "smtp.client-ip"):
+        ar = AuthResults(0, "authentication-results", "mx.b.example", (MethodResult("x", "pass", properties={key: "[198.51.100.7]"}),))
+        assert ar_client_ips(ar, []) == ["198.51.100.7"], key
+    other = AuthResults(0, "authentication-results", "mx.b.example", (MethodResult("x", "pass", properties={"smtp.mailfrom": "198.51.100.7"}),))
+    assert ar_client_ips(other, []) == []
+
+
+def test_the_descent_between_single_label_hosts() -> None:
+    """Names without a dot have no organisational domain: only the same name, in any
+    case, continues the descent."""
+    rcv = (
+        Received(0, "", from_host="Filter", from_ip="10.0.0.2", by_host="store"),
+        Received(1, "", from_host="out-1.relay.example", from_ip="198.51.100.33", by_host="FILTER"),
+    )
+    assert descend(rcv, 0, [], []).hop == 1
+    apart = (rcv[0], Received(1, "", from_host="out-1.relay.example", from_ip="198.51.100.33", by_host="gateway"))
+    assert descend(apart, 0, [], []).hop == 0
+
+
+def test_no_descent_to_a_hop_that_names_no_receiver() -> None:
+    rcv = (
+        Received(0, "", from_ip="10.0.0.2", by_host="store.r.example"),
+        Received(1, "", from_host="out-1.relay.example", from_ip="198.51.100.33"),
+    )
+    assert descend(rcv, 0, [], []).hop == 0

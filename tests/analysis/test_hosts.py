@@ -143,7 +143,9 @@ def test_internal_addresses(address: str | None, internal: bool) -> None:
 
 
 def test_ip_or_none() -> None:
+    # the zone of a scoped address is dropped, whatever follows the first %
     assert str(ip_or_none("fe80::1%eth0")) == "fe80::1"
+    assert str(ip_or_none("fe80::1%eth0%1")) == "fe80::1"
     assert str(ip_or_none("192.0.2.1")) == "192.0.2.1"
     assert ip_or_none("[192.0.2.1]") is None
     assert ip_or_none("") is None and ip_or_none(None) is None
