@@ -143,10 +143,10 @@ def test_instances_that_are_not_numbers_or_out_of_range() -> None:
     ]
     assert [f.headers for f in a.findings if f.code == "arc.broken"] == [(0, 1, 2, 3, 4, 5)]
     assert "arc.chain" not in [f.code for f in a.findings]
-    long = analyze_bytes(b"ARC-Authentication-Results: i=123456789012345678901234567890; mx.relay.example; spf=pass smtp.mailfrom=relay.example\n" + FROM)
-    assert _messages(long, "arc.broken") == ["The ARC chain is malformed: a ARC-Authentication-Results with instance i=12345678901234567890..., outside 1 to 50."]
-    exact = analyze_bytes(b"ARC-Authentication-Results: i=12345678901234567890; mx.relay.example; spf=pass smtp.mailfrom=relay.example\n" + FROM)
-    assert _messages(exact, "arc.broken") == ["The ARC chain is malformed: a ARC-Authentication-Results with instance i=12345678901234567890, outside 1 to 50."]
+    long = analyze_bytes(b"ARC-Seal: i=123456789012345678901234567890; a=rsa-sha256; cv=none; d=relay.example; s=s; b=x\n" + FROM)
+    assert _messages(long, "arc.broken") == ["The ARC chain is malformed: a ARC-Seal with instance i=12345678901234567890..., outside 1 to 50."]
+    exact = analyze_bytes(b"ARC-Seal: i=12345678901234567890; a=rsa-sha256; cv=none; d=relay.example; s=s; b=x\n" + FROM)
+    assert _messages(exact, "arc.broken") == ["The ARC chain is malformed: a ARC-Seal with instance i=12345678901234567890, outside 1 to 50."]
 
 
 def test_the_last_instance_may_be_fifty() -> None:
