@@ -190,3 +190,37 @@ def test_untrusted_and_lenient_counts_cite_their_headers() -> None:
     assert f.headers == (3, 4)
     assert f.message.startswith("2 authentication header(s) sit below")
     assert a.verdict == Verdict.VIA_CONNECTOR
+
+
+def test_the_receivers_names_are_compared_without_their_root_dot() -> None:
+    """Single-label names have no organisational domain, so only the names themselves,
+    without the root dot, can tie a gap result to the border or to the relay below."""
+    border = b"Received: from relay1 (relay1 [198.51.100.33]) by mailstore. with ESMTPS id 3; Fri, 01 Dec 2023 18:10:03 +0000\n"
+    below = b"Received: from client (client [192.0.2.44]) by relay1. with ESMTPSA id 2; Fri, 01 Dec 2023 18:10:02 +0000\n"
+    mine = analyze_bytes(SPF_TOP + border + b"Authentication-Results: mailstore; dkim=pass header.d=mydomain.example\n" + below + FROM)
+    assert mine.trusted(2) is True
+    relay = analyze_bytes(SPF_TOP + border + b"Authentication-Results: relay1; spf=pass smtp.mailfrom=relay.example smtp.client-ip=198.51.100.33\n" + below + FROM)
+    assert relay.trusted(2) is False
+
+
+def test_an_authserv_id_naming_a_non_registrable_parent_domain_of_the_border() -> None:
+    border = BORDER.replace(b"by mx.recipient.example", b"by mx1.corp")
+    a = analyze_bytes(SPF_TOP + border + b"Authentication-Results: corp; dkim=pass header.d=mydomain.example\n" + BELOW + FROM, SMARTHOST)
+    assert a.trusted(2) is True
+    below = BELOW.replace(b"by out-1.relay.example", b"by out-1.relaycorp")
+    b = analyze_bytes(SPF_TOP + BORDER + b"Authentication-Results: relaycorp; spf=pass smtp.mailfrom=relay.example smtp.client-ip=198.51.100.33\n" + below + FROM, SMARTHOST)
+    assert b.trusted(2) is False
+
+
+def test_a_gap_received_spf_for_an_ipv6_border_client() -> None:
+    border = BORDER.replace(b"198.51.100.33", b"2001:db8::33")
+    a = analyze_bytes(b"Authentication-Results: mx.recipient.example; dkim=pass header.d=mydomain.example\n" + border
+                      + b"Received-SPF: pass client-ip=2001:DB8::33; envelope-from=b@relay.example\n" + BELOW + FROM, SMARTHOST)
+    assert a.border.index == 0
+    assert a.trusted(2) is True
+
+
+def test_the_lenient_finding_cites_its_headers() -> None:
+    a = analyze_bytes(b"Authentication-Results: dkim=pass\n" + SPF_TOP + BORDER + BELOW + b"Authentication-Results: spf=pass smtp.mailfrom=a.example\n" + FROM, SMARTHOST)
+    assert [f.headers for f in a.findings if f.code == "auth.lenient-parse"] == [(0, 4)]
+    assert _messages(a, "auth.lenient-parse") == ["2 Authentication-Results header(s) do not follow RFC 8601 and were read leniently."]
