@@ -393,3 +393,20 @@ def test_no_descent_to_a_hop_that_names_no_receiver() -> None:
         Received(1, "", from_host="out-1.relay.example", from_ip="198.51.100.33"),
     )
     assert descend(rcv, 0, [], []).hop == 0
+
+
+def test_evidence_naming_another_hop_of_the_border_server_is_cited() -> None:
+    """Two Authentication-Results of one server (by its name and by its domain) that are
+    nearest to two of its Received headers: both name the border server, so both are
+    cited."""
+    data = (
+        b"Authentication-Results: mx.recipient.example; dkim=pass header.d=mydomain.example\n"
+        b"Received: from localhost (localhost [127.0.0.1]) by mx.recipient.example with ESMTP id 8; Fri, 01 Dec 2023 18:10:04 +0000\n"
+        b"Authentication-Results: recipient.example; spf=pass smtp.mailfrom=relay.example\n"
+        b"Received: from out-1.relay.example (out-1.relay.example [198.51.100.33]) by mx.recipient.example (Postfix) with ESMTPS id 3; Fri, 01 Dec 2023 18:10:03 +0000\n"
+        + FROM
+    )
+    found = _found(data)
+    assert found is not None and found.hop == 0
+    assert found.evidence == ("Authentication-Results authserv-id mx.recipient.example", "Authentication-Results authserv-id recipient.example")
+    assert found.evidence_headers == (0, 2)
