@@ -155,3 +155,8 @@ def test_the_last_instance_may_be_fifty() -> None:
     broken = _messages(a, "arc.broken")[0]
     assert broken.startswith("The ARC chain is malformed: no ARC set for i=1; no ARC set for i=2; ")
     assert broken.count(";") == 4  # five problems at most are named
+
+
+def test_a_failed_first_seal_is_named_as_a_failure() -> None:
+    a = analyze_bytes(arc_set("1", "fail") + FROM)
+    assert _messages(a, "arc.broken") == ["The ARC chain is malformed: the seal of i=1 says cv=fail."]

@@ -51,3 +51,12 @@ def test_a_defect_without_its_field_is_given_the_field_it_came_from() -> None:
         Defect("received.no-date", "The Received header carries no date.", 2, "Received"),
         Defect("received.invalid-ip", "The client address is not a valid IP address.", 3, "Received"),
     )
+
+
+def test_a_signature_defect_without_its_field_is_given_the_field_it_came_from() -> None:
+    h = parse_headers(b"DKIM-Signature: v=1; a=rsa-sha256; d=a.example; s=s; h=from; bh=x; b=x\n" + BORDER)
+    bare = Defect("tags.malformed", "Parts of a signature header are not tag=value.")
+    sig = replace(h.dkim_signatures[0], defects=(bare,))
+    assert collect_defects(replace(h, dkim_signatures=(sig,))) == (
+        Defect("tags.malformed", "Parts of a signature header are not tag=value.", 0, "DKIM-Signature"),
+    )
