@@ -84,3 +84,21 @@ def test_no_received_header() -> None:
     a = analyze_bytes(b"From: a@mydomain.example\nDate: Fri, 01 Dec 2023 10:00:00 +0000\n")
     assert messages(a, "chain.no-received") == ["The message carries no Received header, so its route cannot be traced."]
     assert a.total_seconds is None
+
+
+def test_no_readable_hop_date() -> None:
+    """Only the Date header is readable: no delay, no trip time."""
+    undated = b"Received: from h1.example (h1.example [198.51.100.1]) by h0.example with ESMTP id 0\n"
+    a = analyze_bytes(undated + b"Date: Fri, 01 Dec 2023 10:00:00 +0000\n")
+    assert a.total_seconds is None and [h.delay_seconds for h in a.hops] == [None]
+    assert "chain.total-delay" not in [f.code for f in a.findings]
+    b = analyze_bytes(undated + b"From: a@mydomain.example\n")
+    assert b.total_seconds is None
+    assert "chain.total-delay" not in [f.code for f in b.findings]
+
+
+def test_an_unparsed_hop_cites_its_header() -> None:
+    a = analyze_bytes(b"X-Top: 1\nReceived: (qmail 1 invoked by uid 89); Fri, 01 Dec 2023 10:00:01 +0000\nDate: Fri, 01 Dec 2023 10:00:00 +0000\n")
+    assert [(f.message, f.headers) for f in a.findings if f.code == "chain.unparsed-hop"] == [
+        ("Received #0 names neither the sending nor the receiving host; it is kept as written.", (1,)),
+    ]

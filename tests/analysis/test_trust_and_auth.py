@@ -224,3 +224,10 @@ def test_the_lenient_finding_cites_its_headers() -> None:
     a = analyze_bytes(b"Authentication-Results: dkim=pass\n" + SPF_TOP + BORDER + BELOW + b"Authentication-Results: spf=pass smtp.mailfrom=a.example\n" + FROM, SMARTHOST)
     assert [f.headers for f in a.findings if f.code == "auth.lenient-parse"] == [(0, 4)]
     assert _messages(a, "auth.lenient-parse") == ["2 Authentication-Results header(s) do not follow RFC 8601 and were read leniently."]
+
+
+def test_an_authserv_id_with_a_root_dot_names_the_border_server() -> None:
+    border = b"Received: from relay1 (relay1 [198.51.100.33]) by mailstore with ESMTPS id 3; Fri, 01 Dec 2023 18:10:03 +0000\n"
+    below = b"Received: from client (client [192.0.2.44]) by relay1 with ESMTPSA id 2; Fri, 01 Dec 2023 18:10:02 +0000\n"
+    a = analyze_bytes(SPF_TOP + border + b"Authentication-Results: mailstore.; dkim=pass header.d=mydomain.example\n" + below + FROM)
+    assert a.trusted(2) is True
