@@ -90,3 +90,23 @@ def test_a_likely_route_points_at_the_hop_that_suggests_it() -> None:
     assert b.border is None and b.likely is not None
     assert (b.likely.route, b.likely.confidence, b.likely.hop_index, b.likely.header_index) == (Verdict.VIA_CONNECTOR, Confidence.UNCONFIRMED, 0, 0)
     assert b.likely.reason.startswith("the smarthost wrote Received #0 and nothing from the platform follows it; not proven, because no Authentication-Results")
+
+
+def test_seven_repairs_one_counted() -> None:
+    lines = [b"Here are the headers:", b"From: x@a.example", b"Received: from a (a [192.0.2.4])", b"by b; Fri, 27 Nov 2026 20:00:01 +0000", b"Subject: &lt;hi&gt;"]
+    data = b"\xef\xbb\xbf" + b"".join(b"  " + line + b"\r\r" for line in lines)
+    a = analyze_bytes(data)
+    repairs = [d for d in a.defects if d.code.startswith("input.")]
+    assert len(repairs) == 7
+    assert [f.message for f in a.findings if f.code == "input.repaired"] == [
+        "Repaired before reading: " + _sentence([d.message for d in repairs[:6]]) + " (1 more repairs not listed.)"
+    ]
+
+
+def test_a_proven_connector_route_by_a_smarthost_hop_points_at_that_hop() -> None:
+    a = analyze_bytes((FIXTURES / "rule-smarthost-hop-unlisted-egress.txt").read_bytes(), Options(smarthosts=("smtp-relay.relay.example",)))
+    assert a.verdict == Verdict.VIA_CONNECTOR and a.border.sender_zone != "smarthost"
+    assert (a.likely.route, a.likely.confidence) == (Verdict.VIA_CONNECTOR, Confidence.CONFIRMED)
+    hop = a.hops[a.likely.hop_index]
+    assert hop.zone == "smarthost" and a.likely.header_index == hop.received.header_index
+    assert a.likely.reason == f"the smarthost wrote Received #{hop.index} on the sending side and nothing from the platform follows it."

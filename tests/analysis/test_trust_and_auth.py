@@ -154,6 +154,7 @@ def test_dkim_results_without_domain_or_authserv_id() -> None:
 def test_dmarc_result_names_the_header_from_or_the_from_domain() -> None:
     a = analyze_bytes(b"Authentication-Results: mx.recipient.example; dmarc=pass header.from=Other.Example\n" + SPF_TOP + BORDER + BELOW + FROM, SMARTHOST)
     assert _messages(a, "dmarc.result") == ["mx.recipient.example recorded DMARC pass for Other.Example."]
+    assert [f.headers for f in a.findings if f.code == "dmarc.result"] == [(0,)]
     b = analyze_bytes(b"Authentication-Results: mx.recipient.example; dmarc=pass\n" + SPF_TOP + BORDER + BELOW, SMARTHOST)
     assert _messages(b, "dmarc.result") == ["mx.recipient.example recorded DMARC pass for the From domain."]
 
