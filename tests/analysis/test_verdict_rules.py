@@ -135,7 +135,7 @@ def test_the_border_found_finding_names_the_receiver() -> None:
     assert finding(a, "border.found").headers == (0, 1)
     unnamed = (
         b"Received-SPF: pass client-ip=198.51.100.90; envelope-from=a@mydomain.example\n"
-        b"Received: from [198.51.100.90] (helo=filter.gateway.example) with esmtps id 2; Fri, 01 Dec 2023 11:30:02 +0000\n"
+        b"Received: from filter.gateway.example (filter.gateway.example [198.51.100.90]) with ESMTPS id 2; Fri, 01 Dec 2023 11:30:02 +0000\n"
         b"From: a@mydomain.example\n"
     )
     b = run(unnamed)
