@@ -160,3 +160,8 @@ def test_the_last_instance_may_be_fifty() -> None:
 def test_a_failed_first_seal_is_named_as_a_failure() -> None:
     a = analyze_bytes(arc_set("1", "fail") + FROM)
     assert _messages(a, "arc.broken") == ["The ARC chain is malformed: the seal of i=1 says cv=fail."]
+
+
+def test_an_instance_of_21_characters_is_cut() -> None:
+    a = analyze_bytes(b"ARC-Seal: i=123456789012345678901; a=rsa-sha256; cv=none; d=relay.example; s=s; b=x\n" + FROM)
+    assert _messages(a, "arc.broken") == ["The ARC chain is malformed: a ARC-Seal with instance i=12345678901234567890..., outside 1 to 50."]

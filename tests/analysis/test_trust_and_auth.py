@@ -232,3 +232,27 @@ def test_an_authserv_id_with_a_root_dot_names_the_border_server() -> None:
     below = b"Received: from client (client [192.0.2.44]) by relay1 with ESMTPSA id 2; Fri, 01 Dec 2023 18:10:02 +0000\n"
     a = analyze_bytes(SPF_TOP + border + b"Authentication-Results: mailstore.; dkim=pass header.d=mydomain.example\n" + below + FROM)
     assert a.trusted(2) is True
+
+
+def test_every_distinct_spf_result_is_reported_after_a_repeated_one() -> None:
+    data = (
+        SPF_TOP + SPF_TOP
+        + b"Received-SPF: softfail client-ip=198.51.100.33; envelope-from=b@other.example\n"
+        + BORDER + BELOW + FROM
+    )
+    a = analyze_bytes(data, SMARTHOST)
+    assert _messages(a, "spf.pass") == ["SPF passed for relay.example for client 198.51.100.33 (Received-SPF)."]
+    assert [(f.message, f.headers) for f in a.findings if f.code == "spf.not-pass"] == [
+        ("SPF gave 'softfail' for other.example for client 198.51.100.33 (Received-SPF).", (2,)),
+    ]
+
+
+def test_a_result_by_the_sending_relay_does_not_hide_a_later_one_by_the_border_server() -> None:
+    a = _gap(
+        b"Authentication-Results: out-1.relay.example; dkim=pass header.d=mydomain.example\n"
+        b"Authentication-Results: mx.recipient.example; dkim=fail header.d=mydomain.example\n"
+    )
+    assert a.trusted(2) is False and a.trusted(3) is True
+    assert [(f.message, f.headers) for f in a.findings if f.code == "dkim.fail"] == [
+        ("mx.recipient.example could not verify the DKIM signature with d=mydomain.example: fail.", (3,)),
+    ]

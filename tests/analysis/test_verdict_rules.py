@@ -44,6 +44,7 @@ def test_border_sender_on_the_platform_is_bypassed() -> None:
     a = run(chain(("2.mo512.mail-out.ovh.net", "192.0.2.181", "mx.recipient.example"), ("ex4.mail.ovh.net", "10.1.1.1", "mo512.mail-out.ovh.net"), MAILBOX))
     assert a.verdict == Verdict.BYPASSED
     assert messages(a, "border.from-platform") == ["2.mo512.mail-out.ovh.net [192.0.2.181] handed the message to the recipient, and it is a platform server (pattern *.mail-out.ovh.net)."]
+    assert finding(a, "border.from-platform").headers == (1,)
     assert messages(a, "verdict.bypassed")[0].startswith("The message left through the platform's own outbound (2.mo512.mail-out.ovh.net [192.0.2.181]), not through the send connector.")
     assert messages(a, "route.platform-hop") == [
         "Received #1 was written by mo512.mail-out.ovh.net, a platform server (pattern *.mail-out.ovh.net).",
