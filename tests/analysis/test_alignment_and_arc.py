@@ -36,6 +36,7 @@ def test_alignment_from_the_recipients_results() -> None:
 def test_an_spf_pass_for_the_helo_name_does_not_align() -> None:
     a = analyze_bytes(_ar(b"spf=pass smtp.helo=mydomain.example") + FROM)
     assert a.alignment.spf_domains == () and not a.alignment.spf_aligned
+    assert [f.headers for f in a.findings if f.code == "dmarc.not-aligned"] == [(1,)]
     assert _messages(a, "dmarc.not-aligned") == [
         "Neither SPF nor DKIM passed for a domain aligned with the From domain news.mydomain.example (SPF: none; DKIM: none): "
         "DMARC fails wherever mydomain.example publishes a policy. Fix: have the provider sign with d=news.mydomain.example "

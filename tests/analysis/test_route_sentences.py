@@ -125,3 +125,37 @@ def test_why_no_header_was_read() -> None:
     assert unread_reason(parse_headers(b"X-A: b\n" * 20_001)) == "it holds more than 20000 header fields, far more than a real message; it was not read."
     assert unread_reason(parse_headers(b"hello world")) == "no email header found (expected lines such as 'Received: ...')."
     assert unread_reason(parse_headers(b"X-A: b\n")) is None
+
+
+def test_a_platform_hand_off_to_an_unnamed_receiver() -> None:
+    data = LIST_BORDER + (
+        b"Received: from 2.mo512.mail-out.ovh.net (2.mo512.mail-out.ovh.net [192.0.2.181]) with ESMTP id 3; Fri, 01 Dec 2023 11:30:03 +0000\n"
+    ) + FROM
+    a = analyze_bytes(data, Options(smarthosts=(SMARTHOST,)))
+    assert a.likely is not None and a.likely.hop_index == 1
+    assert a.likely.reason.startswith("Received #1 shows an unnamed host, neither the platform nor the smarthost, receiving the message from the platform server 2.mo512.mail-out.ovh.net [192.0.2.181];")
+
+
+def test_a_smarthost_hop_below_an_outside_one_suggests_the_connector() -> None:
+    """No border: an outside host above the smarthost's own hop received from a host that
+    is neither the platform nor the smarthost; the smarthost's hop still suggests the route."""
+    data = (
+        b"Received: from gw.other.example (gw.other.example [198.51.100.8]) by mx.recipient.example with ESMTPS id 2; Fri, 01 Dec 2023 11:30:02 +0000\n"
+        b"Received: from DAG1EX2.indiv4.local (gw1.ex4.mail.ovh.net [192.0.2.61]) by filter.gateway.example with ESMTPS id 1; Fri, 01 Dec 2023 11:30:01 +0000\n"
+        + FROM
+    )
+    a = analyze_bytes(data, Options(smarthosts=(SMARTHOST,)))
+    assert a.border is None
+    assert a.likely is not None and (a.likely.route, a.likely.confidence, a.likely.hop_index) == (Verdict.VIA_CONNECTOR, Confidence.UNCONFIRMED, 1)
+
+
+def test_a_proven_connector_route_points_at_the_border() -> None:
+    data = (
+        b"Received-SPF: pass client-ip=198.51.100.90; envelope-from=a@mydomain.example\n"
+        b"Received: from filter.gateway.example (filter.gateway.example [198.51.100.90]) by mx.recipient.example with ESMTPS id 2; Fri, 01 Dec 2023 11:30:02 +0000\n"
+        + FROM
+    )
+    a = analyze_bytes(data, Options(smarthosts=(SMARTHOST,)))
+    assert a.verdict == Verdict.VIA_CONNECTOR
+    assert (a.likely.confidence, a.likely.hop_index, a.likely.header_index) == (Confidence.CONFIRMED, 0, 1)
+    assert a.likely.reason == "the recipient's border received the message from the smarthost host filter.gateway.example [198.51.100.90]."
