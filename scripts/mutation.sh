@@ -2,6 +2,8 @@
 # Mutation testing of the header analysis (verifier/analysis/) with mutmut.
 #
 #   scripts/mutation.sh            # run every mutant, then print the score
+#   scripts/mutation.sh run 'verifier.analysis.border*'   # only the mutants matching a pattern
+#   scripts/mutation.sh run NAME NAME ...                 # or named ones (rerun, even if checked)
 #   scripts/mutation.sh results    # list the surviving mutants of the last run
 #   scripts/mutation.sh show NAME  # the diff of one mutant
 #   .venv/bin/python scripts/mutation_score.py OLD/mutants mutants  # two runs, same mutants
@@ -9,7 +11,9 @@
 # The mutants and the test selection are set in pyproject.toml ([tool.mutmut]):
 # the analysis and fixture tests, which take a few seconds per mutant at most. The
 # run uses MUTATION_JOBS processes (default 2) and writes under ./mutants/ (ignored by
-# git); a rerun only tests mutants whose code or tests changed.
+# git); a rerun only tests mutants whose code or tests changed. Mutants run cheapest
+# first: the whole set takes hours on two shared cores, so docs/mutation.md measures a
+# fixed set (the cheapest ones plus a sample of the rest) and reruns only its survivors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,7 +21,8 @@ PY=.venv/bin/python
 
 case "${1:-run}" in
   run)
-    .venv/bin/mutmut run --max-children "${MUTATION_JOBS:-2}" >/dev/null 2>&1 || true
+    shift || true
+    .venv/bin/mutmut run --max-children "${MUTATION_JOBS:-2}" "$@" >/dev/null 2>&1 || true
     $PY scripts/mutation_score.py mutants
     ;;
   results) .venv/bin/mutmut results ;;

@@ -2,6 +2,10 @@
 
     .venv/bin/python scripts/mutation_score.py mutants
     .venv/bin/python scripts/mutation_score.py OLD/mutants NEW/mutants   # same mutants, two test sets
+    .venv/bin/python scripts/mutation_score.py merge OUT A/mutants B/mutants ...
+
+``merge`` writes OUT/merged.meta: every checked result of the folders, a later folder's
+overriding an earlier one's (a rerun of some mutants over a full or partial run).
 
 Killed: the tests failed (or timed out) with the mutant in place. Survived: they
 passed. Mutants that no selected test reaches, or not yet run, are counted apart and
@@ -59,7 +63,21 @@ def report(name: str, results: dict[str, str], keys: set[str]) -> None:
             print(f"    {mod:12} {100.0 * (c['killed'] + c['timeout']) / s:5.1f}%  ({c['survived']} survived of {s})")
 
 
+def merge(out: str, folders: list[str]) -> int:
+    merged: dict[str, int | None] = {}
+    for folder in folders:
+        for meta in Path(folder).rglob("*.meta"):
+            for key, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
+                if code is not None or key not in merged:
+                    merged[key] = code
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / "merged.meta").write_text(json.dumps({"exit_code_by_key": merged}, indent=0, sort_keys=True))
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "merge":
+        return merge(argv[1], argv[2:])
     if len(argv) == 1:
         r = load(argv[0])
         report(argv[0], r, set(r))

@@ -2,8 +2,8 @@
 tests notice.
 
 Each removal is a textual edit of one rule in a copy of the ``verifier`` package; the
-analysis and fixture tests then run against that copy (the working tree is never
-touched). A removal the tests do not notice is a rule nothing guards: the script
+analysis and fixture tests then run in that copy (the working tree is never touched),
+and a check inside the test run makes sure the copy is the package the tests import. A removal the tests do not notice is a rule nothing guards: the script
 prints it and exits 1.
 
     .venv/bin/python scripts/rule_removals.py            # every removal
@@ -19,7 +19,9 @@ import sys
 import tempfile
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-TESTS = ["tests/test_fixtures.py", "tests/analysis"]
+TESTS = ["tests/test_fixtures.py", "tests/analysis", "--ignore=tests/analysis/test_paste_page.py"]
+# What the copy holds: the package, the tests and what they read.
+COPIED = ["verifier", "tests", "fixtures", "pyproject.toml", "README.md", "ARCHITECTURE.md", "docs"]
 
 # name -> (what the rule says, file under verifier/analysis, text of the rule, text without it)
 REMOVALS: dict[str, tuple[str, str, str, str]] = {
@@ -80,7 +82,14 @@ def run(name: str) -> bool:
     """True when the tests fail with the rule removed (the rule is guarded)."""
     what, rel, old, new = REMOVALS[name]
     with tempfile.TemporaryDirectory(prefix="rule-removal-") as tmp:
-        shutil.copytree(os.path.join(ROOT, "verifier"), os.path.join(tmp, "verifier"))
+        # The tests run from the copy too: pytest puts its rootdir on sys.path
+        # (``pythonpath`` in pyproject.toml), which must be the copy, not this tree.
+        for part in COPIED:
+            src, dst = os.path.join(ROOT, part), os.path.join(tmp, part)
+            if os.path.isdir(src):
+                shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+            elif os.path.exists(src):
+                shutil.copy2(src, dst)
         path = os.path.normpath(os.path.join(tmp, "verifier", "analysis", rel))
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
@@ -89,10 +98,19 @@ def run(name: str) -> bool:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text.replace(old, new))
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        check = subprocess.run([sys.executable, "-c", "import verifier; print(verifier.__file__)"], cwd=tmp, env=env, capture_output=True, text=True, check=True)
-        assert check.stdout.startswith(tmp), f"the copy is not the package imported: {check.stdout}"
+        # The same pytest, on one test that fails unless the copy is what it imports.
+        probe = os.path.join(tmp, "tests", "test_copy_probe.py")
+        with open(probe, "w", encoding="utf-8") as fh:
+            fh.write("import os\nimport verifier\n\n\ndef test_copy():\n"
+                     "    assert verifier.__file__.startswith(os.environ['RULE_REMOVAL_COPY']), verifier.__file__\n")
+        env["RULE_REMOVAL_COPY"] = os.path.realpath(tmp)
+        check = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_copy_probe.py"],
+                               cwd=tmp, env=env, capture_output=True, text=True, check=False)
+        if check.returncode != 0:
+            raise SystemExit(f"{name}: the tests would not import the copy:\n{check.stdout[-2000:]}")
+        os.remove(probe)
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--import-mode=append", *[os.path.join(ROOT, t) for t in TESTS]],
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *TESTS],
             cwd=tmp, env=env, capture_output=True, text=True, check=False,
         )
     caught = proc.returncode != 0
