@@ -398,7 +398,7 @@ def test_no_descent_to_a_hop_that_names_no_receiver() -> None:
 def test_evidence_naming_another_hop_of_the_border_server_is_cited() -> None:
     """Two Authentication-Results of one server (by its name and by its domain) that are
     nearest to two of its Received headers: both name the border server, so both are
-    cited."""
+    cited, and the server's re-injection from 127.0.0.1 is descended to its real receipt."""
     data = (
         b"Authentication-Results: mx.recipient.example; dkim=pass header.d=mydomain.example\n"
         b"Received: from localhost (localhost [127.0.0.1]) by mx.recipient.example with ESMTP id 8; Fri, 01 Dec 2023 18:10:04 +0000\n"
@@ -407,6 +407,52 @@ def test_evidence_naming_another_hop_of_the_border_server_is_cited() -> None:
         + FROM
     )
     found = _found(data)
-    assert found is not None and found.hop == 0
-    assert found.evidence == ("Authentication-Results authserv-id mx.recipient.example", "Authentication-Results authserv-id recipient.example")
+    assert found is not None and found.hop == 1
+    assert found.evidence == ("Authentication-Results authserv-id mx.recipient.example",
+                              "Authentication-Results authserv-id recipient.example",
+                              "re-injection into mx.recipient.example from 127.0.0.1")
     assert found.evidence_headers == (0, 2)
+
+
+# --- a server that hands the message to itself again (a content filter) --------------
+
+REINJECTED = b"Received: from localhost (localhost [127.0.0.1]) by mx.recipient.example (Postfix) with ESMTP id 8; Fri, 01 Dec 2023 18:10:04 +0000\n"
+
+
+def test_a_content_filter_re_injection_is_descended_to_the_real_receipt() -> None:
+    """Postfix with amavis: the MX receives from the sender, the filter hands the message
+    back to the same MX from 127.0.0.1. The authserv-id names both hops' receiver; the
+    nearer one is the re-injection, and the border is the receipt below it."""
+    data = (b"Authentication-Results: mx.recipient.example; dkim=pass header.d=mydomain.example\n"
+            + REINJECTED + RELAY_HOP + SENDER_HOP + FROM)
+    a = analyze_bytes(data, SMARTHOST)
+    assert a.border is not None and a.border.index == 1
+    assert a.border.sender_host == "out-1.relay.example"
+    assert a.border.evidence[-1] == "re-injection into mx.recipient.example from 127.0.0.1"
+    assert a.verdict == "via-connector"
+
+
+def test_a_re_injection_above_the_platforms_outbound_is_bypassed() -> None:
+    platform = (
+        b"Received: from 2.mo512.mail-out.ovh.net (2.mo512.mail-out.ovh.net [192.0.2.181]) by mx.recipient.example (Postfix) with ESMTPS id 3; Fri, 01 Dec 2023 18:10:03 +0000\n"
+        b"Received: from ex4.mail.ovh.net (ex4.mail.ovh.net [10.1.1.1]) by mo512.mail-out.ovh.net (Postfix) with ESMTPS id 2; Fri, 01 Dec 2023 18:10:02 +0000\n"
+    )
+    data = b"Authentication-Results: mx.recipient.example; dkim=pass header.d=mydomain.example\n" + REINJECTED + platform + FROM
+    a = analyze_bytes(data, SMARTHOST)
+    assert a.border is not None and a.border.index == 1
+    assert a.verdict == "bypassed"
+
+
+def test_only_the_same_server_from_an_internal_address_is_a_re_injection() -> None:
+    outside = Received(1, "", from_host="out-1.relay.example", from_ip="198.51.100.33", by_host="mx.r.example")
+    to_itself = Received(0, "", from_host="localhost", from_ip="127.0.0.1", by_host="MX.r.example.")
+    assert descend((to_itself, outside), 0, [], []).hop == 1
+    # another receiving server below: not the same server handing it to itself
+    elsewhere = Received(1, "", from_host="out-1.relay.example", from_ip="198.51.100.33", by_host="mx2.r.example")
+    assert descend((to_itself, elsewhere), 0, [], []).hop == 0
+    # the same server, but the client above is outside: that hop is a receipt of its own
+    from_outside = Received(0, "", from_host="client.example", from_ip="192.0.2.7", by_host="mx.r.example")
+    assert descend((from_outside, outside), 0, [], []).hop == 0
+    # no client address at all: a hand-off by name only, which the name rule decides
+    unnamed_addr = Received(0, "", from_host="localhost", by_host="mx.r.example")
+    assert descend((unnamed_addr, outside), 0, [], []).hop == 0

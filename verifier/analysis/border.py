@@ -16,7 +16,9 @@ Strongest evidence first:
 
 From a hop found by an authserv-id the border moves down through internal
 hand-offs (an internal client address whose name is the receiving host of the
-hop below), so a recipient's own filters are not taken for its border.
+hop below, or an internal client address handing the message back to the server that
+received it just below: a content filter re-injecting it), so a recipient's own filters
+are not taken for its border.
 """
 
 from __future__ import annotations
@@ -173,9 +175,18 @@ def descend(rcv: tuple[Received, ...], i: int, evidence: list[str], ev_headers: 
         r, below = rcv[i], rcv[i + 1]
         names = {n.lower() for n in (r.from_host, r.from_rdns) if n}
         below_by = (below.by_host or "").lower()
-        if _local_handoff(r) and below_by and (not names or below_by in names or any(same_org(n, below_by) for n in names)):
+        if not (_local_handoff(r) and below_by):
+            break
+        if not names or below_by in names or any(same_org(n, below_by) for n in names):
             i += 1
             evidence = evidence + [f"internal hand-off from {below.by_host}"]
+            continue
+        if r.from_ip and below_by.rstrip(".") == (r.by_host or "").lower().rstrip("."):
+            # The same server handed the message to itself again from an internal address:
+            # a content filter re-injecting it ("from localhost [127.0.0.1] by mx" above
+            # "from the sender by mx").
+            i += 1
+            evidence = evidence + [f"re-injection into {below.by_host} from {r.from_ip}"]
             continue
         break
     return BorderSearch(i, tuple(evidence), tuple(ev_headers), True)
