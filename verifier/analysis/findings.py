@@ -33,14 +33,6 @@ class Finding:
     message: str  # one or two sentences for a person, naming hosts and values
     headers: tuple[int, ...] = ()  # indexes of the header fields that prove it (0 = topmost)
 
-    def to_json(self) -> dict:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "headers": list(self.headers),
-        }
-
 
 _SPECS = [
     # input
