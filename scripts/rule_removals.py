@@ -64,7 +64,9 @@ REMOVALS: dict[str, tuple[str, str, str, str]] = {
     "B3": ("the topmost external address is only a guess, never proof", "../analysis/engine.py",
            "if found is not None and not found.strong:", "if False:"),
     "B4": ("the border moves down through the recipient's internal hand-offs", "border.py",
-           "        if _local_handoff(r) and below_by", "        if False and below_by"),
+           "        if not (_local_handoff(r) and below_by):", "        if True:"),
+    "B4b": ("a server re-injecting the message into itself is descended through", "border.py",
+            "        if r.from_ip and below_by.rstrip", "        if False and below_by.rstrip"),
     "B5": ("a border found by SPF needs no descent", "border.py",
            "        if is_spf:\n            # SPF names", "        if False:\n            # SPF names"),
 }
