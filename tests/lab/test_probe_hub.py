@@ -114,9 +114,10 @@ def test_a_watcher_the_server_drops_reconnects_and_the_probe_still_finds_its_mes
         lab: Lab, attached, profile_path: Path) -> None:  # noqa: F811
     prof = replace(load_profile(str(profile_path)), delivery_timeout=60)
     kicked: list[str] = []
+    told: list[int] = []
 
     async def main():
-        async with MailboxHub() as hub:
+        async with MailboxHub(on_reconnect=lambda: told.append(1)) as hub:
             def submitted(leg):
                 if not kicked:  # after the first submission, while the watchers wait
                     kicked.append(leg.role)
@@ -131,4 +132,5 @@ def test_a_watcher_the_server_drops_reconnects_and_the_probe_still_finds_its_mes
     assert result.ok, [(leg.role, leg.verdict, leg.error) for leg in result.legs]
     assert {leg.role: leg.verdict for leg in result.legs} == {"sender": "via-connector", "control": "bypassed"}
     assert reconnects >= 1 and connections <= len(prof.recipient.folders)
+    assert len(told) == reconnects  # what the monitor counts as verifier_monitor_imap_reconnects_total
     assert result.cleanup_error is None

@@ -35,6 +35,7 @@ def test_every_series_exists_before_the_first_run() -> None:
     assert _value(m, "verifier_probe_failures_total", target="t", leg="sender", reason="lost") == 0
     assert _value(m, "verifier_probe_runs_total", target="t") == 0
     assert _value(m, "verifier_monitor_up") == 1
+    assert _value(m, "verifier_monitor_imap_reconnects_total") == 0
 
 
 def test_naming_conventions() -> None:

@@ -57,6 +57,7 @@ class Metrics:
             self.reloads = Counter("verifier_monitor_config_reloads", "Configuration reloads, by result.", ["result"], registry=r)
             self.errors = Counter("verifier_monitor_errors", "Internal errors of the monitor (history, alert sinks).", ["where"], registry=r)
             self.alerts_sent = Counter("verifier_monitor_notifications", "Alert notifications sent, by sink and result.", ["sink", "result"], registry=r)
+            self.imap_reconnects = Counter("verifier_monitor_imap_reconnects", "Mailbox watcher connections that dropped and were opened again.", registry=r)
             self.up.set(1)
             self.start_time.set(time.time())
             for res in ("ok", "error"):

@@ -83,7 +83,8 @@ class Monitor:
         if self.hub is None and "hub" in self._runner_args:
             from verifier.probe.mailbox import MailboxHub
 
-            self.hub = MailboxHub(max_connections=self.cfg.max_connections, on_late=self._on_late)
+            self.hub = MailboxHub(max_connections=self.cfg.max_connections, on_late=self._on_late,
+                                  on_reconnect=self.metrics.imap_reconnects.inc)
 
     async def _on_late(self, token: str, fetched) -> None:
         """The hub saw a message of a run that stopped waiting for it: record it against that run."""

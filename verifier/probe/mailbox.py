@@ -190,7 +190,10 @@ class _Folder:
                 raise
             async with self.lock:
                 self.watch = w
-            self.box.hub.reconnects += 1
+            hub = self.box.hub
+            hub.reconnects += 1
+            if hub.on_reconnect is not None:
+                hub.on_reconnect()
             return True
         self.box.folder_failed(self, NetworkError(
             f"{str(lost).rstrip('.')}; no new connection within {max(RECONNECT_WINDOW, 3 * s.timeout):.0f} s "
@@ -428,10 +431,11 @@ class MailboxHub:
     ``on_late(token, fetched)``: called for a message carrying a token this hub registered
     whose probe is no longer waiting; the message is then deleted if provably the tool's own.
     ``sweep_interval``: a mailbox is swept for old leftovers at most this often (seconds).
+    ``on_reconnect()``: called each time a dropped watcher connection is replaced.
     """
 
     def __init__(self, *, max_connections: int = DEFAULT_MAX_CONNECTIONS, on_late: OnLate | None = None,
-                 sweep_interval: float = 300.0) -> None:
+                 sweep_interval: float = 300.0, on_reconnect: Callable[[], None] | None = None) -> None:
         if not 1 <= max_connections <= 64:
             raise ConfigError("max_connections must be between 1 and 64.")
         self.max_connections = max_connections
@@ -445,6 +449,7 @@ class MailboxHub:
         self.late_deleted = 0
         self.late_callback_errors = 0
         self.reconnects = 0  # dropped watcher connections replaced
+        self.on_reconnect = on_reconnect
 
     def connections(self, key: MailboxKey | None = None) -> int:
         """Open watcher connections (for one mailbox, or all)."""
