@@ -91,3 +91,27 @@ def test_fault_switches_are_idempotent_and_named(lab: Lab) -> None:
     with pytest.raises(LabError, match="Unknown fault"):
         lab.set_fault("no-such-fault", True)
     assert lab.status()["faults"] == []
+
+
+def test_a_crashed_opendkim_worker_is_restarted_and_mail_keeps_flowing(lab: Lab) -> None:
+    """Debian's OpenDKIM 2.11 now and then dies of a general protection fault under many
+    concurrent sessions; with AutoRestart its parent starts a new worker, so the MX's
+    milter (tempfail when absent) is back at once and the mail still arrives."""
+    import os
+    import signal
+    from pathlib import Path
+
+    from verifier.lab import system
+
+    parent = lab.load()["pids"]["opendkim-verify"]
+    children = Path(f"/proc/{parent}/task/{parent}/children")
+    worker = int(children.read_text().split()[0])
+    os.kill(worker, signal.SIGSEGV)
+    assert system.wait_until(lambda: children.read_text().split() not in ([], [str(worker)]), 10), "no new worker"
+    assert system.pid_alive(parent)
+    assert system.wait_until(lambda: system.in_netns(lambda: system.tcp_open("127.0.0.1", t.DKIM_VERIFY_PORT)), 10)
+    tag = new_tag("dkim-restart")
+    submit(lab, t.CONTROL_SENDER, tag=tag)
+    found = find(lab, tag, timeout=60)
+    assert found is not None, f"not delivered after the restart: {delay_reasons(queued(lab, t.CONTROL_SENDER))}"
+    assert any(ar.startswith(t.MX_NAME + ";") for ar in found.all("Authentication-Results")), found.all("Authentication-Results")
