@@ -195,9 +195,12 @@ class _Folder:
             if hub.on_reconnect is not None:
                 hub.on_reconnect()
             return True
-        self.box.folder_failed(self, NetworkError(
-            f"{str(lost).rstrip('.')}; no new connection within {max(RECONNECT_WINDOW, 3 * s.timeout):.0f} s "
-            f"({str(last).rstrip('.')})."))
+        message = (f"{str(lost).rstrip('.')}; no new connection within {max(RECONNECT_WINDOW, 3 * s.timeout):.0f} s "
+                   f"({str(last).rstrip('.')}).")
+        # Refused for the connection limit to the end: the waiting probes get that error's own
+        # exit code (14) and hint, as a refusal at the first connection would.
+        self.box.folder_failed(self, MailboxBusyError(message, hint=last.hint) if isinstance(last, MailboxBusyError)
+                               else NetworkError(message))
         return False
 
     async def close(self) -> None:
