@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from verifier.parsers.ip import ip_value
+
 # Defaults for OVH Exchange outbound (see ARCHITECTURE.md): the Exchange front
 # servers, the shared outbound relays, and internal Exchange hops.
 DEFAULT_PLATFORM_PATTERNS: tuple[str, ...] = ("ex*.mail.ovh.net", "*.mail-out.ovh.net", "*.local")
@@ -43,13 +45,8 @@ _INTERNAL_NETS = tuple(
 )
 
 
-def ip_or_none(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not text:
-        return None
-    try:
-        return ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return None
+# an address already written as one, its zone id dropped (verifier/parsers/ip.py)
+ip_or_none = ip_value
 
 
 @lru_cache(maxsize=8192)

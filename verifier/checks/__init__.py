@@ -33,6 +33,7 @@ from verifier.checks.dns import (
 )
 from verifier.checks.spf import SpfCheck, check_host
 from verifier.errors import NetworkError
+from verifier.parsers.ip import is_ip
 
 if TYPE_CHECKING:
     from verifier.analysis.engine import Analysis
@@ -133,9 +134,7 @@ async def _spf(analysis: Analysis, resolver: Resolver, notes: list[str]) -> SpfC
     if border is None or not border.sender_ip:
         notes.append("The border's client address is unknown, so SPF was not re-evaluated.")
         return None
-    try:
-        ipaddress.ip_address(border.sender_ip)
-    except ValueError:
+    if not is_ip(border.sender_ip):
         notes.append(f"The border recorded the client address {border.sender_ip}, which is not an IP address, so SPF was not re-evaluated.")
         return None
     rp = analysis.headers.return_path
@@ -155,11 +154,8 @@ async def _spf(analysis: Analysis, resolver: Resolver, notes: list[str]) -> SpfC
 
 
 def ipaddress_literal(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name.strip("[]"))
-        return True
-    except ValueError:
-        return False
+    """True for an address, bracketed (``[192.0.2.1]``, a HELO literal) or not."""
+    return is_ip(name, brackets=True)
 
 
 @dataclass(frozen=True, slots=True)

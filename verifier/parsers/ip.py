@@ -1,9 +1,12 @@
-"""Addresses as MTAs write them: the one IP helper of the parsers.
+"""IP addresses: the project's one place that reads them.
 
-:func:`parse_ip` is used by the Received reader (client addresses in the from
-clause) and the Authentication-Results / Received-SPF reader (addresses in
-``client-ip=``, ``smtp.remote-ip=`` and in comments). Analysis has its own
-``verifier.analysis.hosts.ip_or_none`` for already-parsed addresses.
+:func:`parse_ip` reads an address as MTAs write it (``IPv6:`` prefixes, ports,
+``ident@``, stray brackets) and is used by the Received reader (client addresses
+in the from clause) and the Authentication-Results / Received-SPF reader
+(``client-ip=``, ``smtp.remote-ip=``, comments). :func:`ip_value` and
+:func:`is_ip` read an address already written as one (a parsed hop's address, a
+pattern, a smartHost, a HELO literal, a listen address); the analysis, the
+checks, the platform preflight and the API emulator use them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import ipaddress
 import re
 from socket import AF_INET6, inet_ntop, inet_pton  # text <-> bytes conversions only
 
-__all__ = ["parse_ip", "looks_ip", "V4ISH", "V4_PORT_COLON"]
+__all__ = ["parse_ip", "looks_ip", "ip_value", "is_ip", "V4ISH", "V4_PORT_COLON"]
 
 _HAS_DIGIT = re.compile(r"[0-9]")
 V4ISH = re.compile(r"\d{1,4}(?:\.\d{1,4}){3}")
@@ -82,3 +85,32 @@ def looks_ip(text: str) -> bool:
     """True when :func:`parse_ip` reads an address (valid or not) in ``text``."""
     ip, _ = parse_ip(text)
     return ip is not None
+
+
+def ip_value(
+    text: str | None, *, zone: bool = True, brackets: bool = False
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``text`` is written as, or None when it is not one.
+
+    No MTA spelling is undone (see :func:`parse_ip` for those). ``brackets``: one
+    pair of surrounding ``[`` ``]`` (an address literal) is read through. ``zone``:
+    an IPv6 zone id (``fe80::1%eth0``) is dropped when True; when False a zone makes
+    the text no address (a relay is never reached at a zone of someone else's link).
+    """
+    if not text:
+        return None
+    if brackets and text[:1] == "[" and text[-1:] == "]":
+        text = text[1:-1]
+    if "%" in text:
+        if not zone:
+            return None
+        text = text.split("%", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def is_ip(text: str | None, *, zone: bool = True, brackets: bool = False) -> bool:
+    """True when ``text`` is written as an IP address (see :func:`ip_value`)."""
+    return ip_value(text, zone=zone, brackets=brackets) is not None

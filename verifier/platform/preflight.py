@@ -11,13 +11,14 @@ the system store. AUTH is never tried over a connection that is not encrypted.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiosmtplib
+
+from verifier.parsers.ip import is_ip
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 
@@ -93,14 +94,6 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 async def smtp_preflight(
     host: str,
     port: int,
@@ -147,7 +140,7 @@ async def smtp_preflight(
     # 1. resolve
     if address:
         steps.append(Step("resolve", PASS, f"{host} has address {address}"))
-    elif _is_ip(host):
+    elif is_ip(host):
         steps.append(Step("resolve", PASS, f"{host} is an IP address"))
     else:
         try:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from verifier.parsers.ip import is_ip
+
 ENUMS: dict[str, tuple[str, ...]] = {
     "smartHostAuthMechanismEnum": ("basicAuth", "basicAuthRequireTLS", "none"),
     "ObjectStateEnum": (
@@ -343,15 +345,8 @@ def is_hostname(value: str) -> bool:
 
 
 def is_ip_address(value: str) -> bool:
-    import ipaddress
-
-    if "%" in value:  # an IPv6 zone is no address a relay can be reached at from the platform
-        return False
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+    """An IP address without a zone id (a zone is no address the platform can reach)."""
+    return is_ip(value, zone=False)
 
 
 def check_smart_host(value: str) -> None:
