@@ -99,6 +99,11 @@ def test_common_shapes_take_the_fast_path(value):
     [
         "from a (a [1.2.3.4]) by b with SMTP id X; not a date",  # unreadable date
         "from a (a [1.2.3.4]) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000 id X",
+        "from a (a [1.2.3.4]) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000 ID X",
+        "from a (a [1.2.3.4]) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000 Via X",
+        # keywords that only the case-insensitive pattern finds (lower() gives "i\u0307d")
+        "from a (a [1.2.3.4]) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000 \u0130d X",
+        "from a (a [1.2.3.4]) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000 \u0131d X",
         "from a (a [1.2.3.4]) by b with SMTP envelope-from <x@y>; Mon, 1 Jan 2024 10:00:00 +0000",
         "from a (a [1.2.3.4]) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000 (envelope-from <x@y>)",
         "from a (a &lt;1.2.3.4&gt;) by b with SMTP; Mon, 1 Jan 2024 10:00:00 +0000",
