@@ -141,9 +141,8 @@ def parse_fast(value: str, header_index: int) -> Received | None:
             )
         )
     if from_toks:
+        # every comment and every word of the with clause: what the full reader's hints hold
         mta_hints = " ".join(comments).lower() + " " + " ".join(with_words).lower()
-        if with_toks and "microsoft" in " ".join(t.text for t in with_toks).lower():
-            mta_hints += " microsoft"
         info = _analyse_from(from_toks, mta_hints, False, defects, header_index)
     else:
         info = _NO_FROM
