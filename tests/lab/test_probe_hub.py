@@ -134,3 +134,81 @@ def test_a_watcher_the_server_drops_reconnects_and_the_probe_still_finds_its_mes
     assert reconnects >= 1 and connections <= len(prof.recipient.folders)
     assert len(told) == reconnects  # what the monitor counts as verifier_monitor_imap_reconnects_total
     assert result.cleanup_error is None
+
+
+def _take_every_slot(lab: Lab, limit: int = 10) -> list:
+    """Open ``limit`` IMAP sessions at once (Dovecot's default per user and address); the
+    ones that opened (fewer when another client was quicker to a slot)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one():
+        try:
+            return ls.imap(lab)
+        except Exception:  # noqa: BLE001 - a refusal: another client holds that slot
+            return None
+
+    with ThreadPoolExecutor(limit) as pool:
+        return [c for c in pool.map(lambda _: one(), range(limit)) if c is not None]
+
+
+def _release(conns: list) -> None:
+    for c in conns:
+        try:
+            c.logout()
+        except Exception:  # noqa: BLE001 - the session may be gone already
+            pass
+    conns.clear()
+
+
+def test_a_watcher_refused_for_the_connection_limit_until_its_window_ends_fails_with_exit_14(
+        lab: Lab, attached, profile_path: Path) -> None:  # noqa: F811
+    """The mailbox drops the watchers and other clients take every slot before they are back:
+    the probe fails with the server's own refusal (MailboxBusyError, exit 14, with its hint),
+    not with a plain network error, once the reconnection window is over."""
+    import subprocess
+
+    from verifier.errors import ExitCode, MailboxBusyError, exit_code_for
+
+    # connect timeout 5 s: the window is RECONNECT_WINDOW (30 s); delivery waits longer than that
+    prof = replace(load_profile(str(profile_path)), delivery_timeout=120, connect_timeout=5)
+    held: list = []
+    took: list[int] = []
+
+    def kick_and_fill():
+        dovecot = str(lab.layout.dovecot / "dovecot.conf")
+        for _ in range(6):
+            _release(held)
+            subprocess.run(["doveadm", "-c", dovecot, "kick", t.RECIPIENT], capture_output=True,
+                           timeout=30, stdin=subprocess.DEVNULL, check=False)
+            held.extend(_take_every_slot(lab))
+            took.append(len(held))
+            if len(held) == 10:
+                return  # every slot is ours: the watchers' reconnections are refused
+        raise AssertionError(f"the watchers kept winning a slot: {took}")
+
+    async def main():
+        async with MailboxHub() as hub:
+            def submitted(leg):
+                if not took:  # after the first submission, while the watchers wait
+                    return asyncio.to_thread(kick_and_fill)
+                return None
+
+            started = time.monotonic()
+            try:
+                await run_probe(prof, hub=hub, on_submitted=submitted)
+            except MailboxBusyError as exc:
+                return exc, time.monotonic() - started, hub.reconnects
+            raise AssertionError("the probe did not fail although every slot was taken")
+
+    try:
+        exc, seconds, reconnects = asyncio.run(main())
+    finally:
+        _release(held)
+    assert took and took[-1] == 10
+    assert reconnects == 0
+    assert exit_code_for(exc) == ExitCode.MAILBOX_BUSY == 14
+    text = str(exc)
+    assert "Maximum number of connections from user+IP exceeded" in text, text
+    assert "no new connection within 30 s" in text, text
+    assert exc.hint, "the refusal's hint is lost"
+    assert 30 <= seconds < 120  # the window ended it, not the delivery timeout
