@@ -418,6 +418,24 @@ def test_a_message_held_past_the_timeout_is_late_for_its_own_run(setup) -> None:
     assert db.legs(after["id"])["sender"]["state"] == "delivered"  # the next run counted only its own message
 
 
+def test_a_kicked_watcher_of_the_running_monitor_reconnects_and_is_counted(setup) -> None:
+    """Dovecot drops every session of the recipient (as a restart would) while the monitor
+    runs: its shared watchers reconnect, the counter says so, and the next run still passes."""
+    mon, db, lab = setup["mon"], setup["db"], setup["lab"]
+    name = "verifier_monitor_imap_reconnects_total"
+    before = _metric(mon.first_scrape(), name)
+    assert before is not None
+    _wait_quiet(db, "connector")  # between runs: the watchers wait in IDLE
+    done = subprocess.run(["doveadm", "-c", str(lab.layout.dovecot / "dovecot.conf"), "kick", t.RECIPIENT],
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and t.RECIPIENT in done.stdout, done.stdout + done.stderr
+    t0 = time.time()
+    _wait(lambda: (_metric(mon.get("/metrics")[2], name) or 0) > before, 60, "the watchers to reconnect", 0.2)
+    for target in ("connector", "platform"):
+        run = db.next_run(target, t0)
+        assert run["ok"] == 1, run["error"]
+
+
 def test_kill_9_mid_run_then_restart(setup) -> None:
     mon, db = setup["mon"], setup["db"]
     pid = mon.proc.pid
