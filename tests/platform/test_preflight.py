@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import ssl
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from vplatform_support import SMTP_PASSWORD, WRONG_PASSWORD, one_sentence
 
+from tests.tls_support import make_ca, make_leaf, server_context
 from verifier.errors import ExitCode
 
 USER = "relayuser@relay.test"
@@ -24,31 +23,12 @@ def _report(r):
     return data["details"] if r.rc else data
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _leaf(cwd: Path, name: str, san: str) -> tuple[Path, Path]:
-    (cwd / f"{name}.ext").write_text(
-        f"subjectAltName={san}\nbasicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
-    )
-    _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=cwd)
-    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-days", "2", "-out", f"{name}.pem", "-extfile", f"{name}.ext", cwd=cwd)
-    return cwd / f"{name}.pem", cwd / f"{name}.key"
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("pki")
-    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=verifier test CA",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    good_cert, good_key = _leaf(d, "good", "IP:127.0.0.1,DNS:localhost")
-    wrong_cert, wrong_key = _leaf(d, "wrong", "DNS:other.relay.test")
+    make_ca(d)
+    good_cert, good_key = make_leaf(d, "good", "IP:127.0.0.1,DNS:localhost")
+    wrong_cert, wrong_key = make_leaf(d, "wrong", "DNS:other.relay.test")
     return {"ca": d / "ca.pem", "good": good_cert, "good_key": good_key, "wrong": wrong_cert, "wrong_key": wrong_key}
 
 
@@ -83,12 +63,6 @@ def _free_port() -> int:
     return port
 
 
-def _server_context(cert: Path, key: Path) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    return ctx
-
-
 @pytest.fixture
 def smtp_server(pki):
     started = []
@@ -97,7 +71,7 @@ def smtp_server(pki):
         rec = Recorder()
         kwargs = {}
         if starttls:
-            kwargs["tls_context"] = _server_context(pki[cert], pki[f"{cert}_key"])
+            kwargs["tls_context"] = server_context(pki[cert], pki[f"{cert}_key"])
             kwargs["require_starttls"] = True
             kwargs["auth_require_tls"] = True
         else:
@@ -225,7 +199,7 @@ def implicit_tls_server(pki):
         port = _free_port()
         controller = Controller(
             rec, hostname="127.0.0.1", port=port, authenticator=rec.authenticator,
-            ssl_context=_server_context(pki[cert], pki[f"{cert}_key"]), server_hostname="127.0.0.1",
+            ssl_context=server_context(pki[cert], pki[f"{cert}_key"]), server_hostname="127.0.0.1",
             auth_require_tls=False,  # aiosmtpd only counts STARTTLS as TLS; this socket is TLS from the start
         )
         controller.start()

@@ -312,7 +312,9 @@ async def run_probe(profile: Profile, progress: Progress | None = None, *, hub: 
             try:
                 leg.submitted = await submit(address=addr, port=acct.port, server_hostname=acct.host, ssl_context=ctx,
                                              username=acct.username, password=password, message=msg,
-                                             sender=acct.address, recipients=(rec.address,), timeout=profile.connect_timeout)
+                                             sender=acct.address, recipients=(rec.address,), timeout=profile.connect_timeout,
+                                             on_retry=lambda err, pause: say(
+                                                 f"{str(err).rstrip('.')}; trying again in {pause:.0f} s"))
                 leg.timings["submit"] = round(leg.submitted.seconds, 3)
             except VerifierError as exc:
                 leg.error = str(exc)

@@ -27,6 +27,7 @@ def result_to_json(r: ProbeResult) -> dict:
                 "as_expected": leg.as_expected,
                 "error": leg.error,
                 "queue_id": leg.submitted.queue_id if leg.submitted else None,
+                "submit_attempts": leg.submitted.attempts if leg.submitted else None,
                 "folder": leg.found.folder if leg.found else (leg.bounce.folder if leg.bounce else None),
                 "internaldate": leg.found.internaldate if leg.found else None,
                 "timings": leg.timings,
@@ -69,6 +70,8 @@ def render_text(r: ProbeResult, *, colour: bool = False, route_changes: list[dic
         t = leg.timings
         if t:
             parts = [f"{k} {v}s" for k, v in t.items() if k != "folder" and v is not None]
+            if leg.submitted is not None and leg.submitted.attempts > 1 and parts and parts[0].startswith("submit "):
+                parts[0] += f" ({leg.submitted.attempts} attempts)"
             if t.get("folder"):
                 parts.append(f"found in {t['folder']}")
             lines.append("           " + ", ".join(parts))
