@@ -37,9 +37,9 @@ class RunningServer:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         try:
-            header_timeout = self.kwargs.pop("header_timeout", 10.0)
+            listen = {k: self.kwargs.pop(k) for k in ("header_timeout", "max_connections") if k in self.kwargs}
             self.app = build_app(self.kwargs.pop("options", Options()), **self.kwargs)
-            runner, srv, self.port = await start_server(self.app, "127.0.0.1", 0, header_timeout=header_timeout)
+            runner, srv, self.port = await start_server(self.app, "127.0.0.1", 0, **listen)
         except BaseException as exc:  # surfaced by start()
             self._error = exc
             self._ready.set()

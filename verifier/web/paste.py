@@ -37,6 +37,7 @@ MAX_PASTE_BYTES = 32 * 1024 * 1024  # a request body: a 10 MB paste still fits o
 HEADER_TIMEOUT = 10.0  # seconds for a request's line and headers to arrive
 BODY_TIMEOUT = 30.0  # seconds for the request body to arrive
 ANALYSIS_TIMEOUT = 60.0  # seconds for one analysis in a worker
+MAX_CONNECTIONS = 256  # open connections; one more is answered 503 and closed
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": PAGE_CSP,
@@ -243,9 +244,11 @@ class _Watchdog:
     how long a slow or silent client holds a socket (and a file descriptor).
     """
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, max_connections: int = MAX_CONNECTIONS) -> None:
         self.timeout = timeout
+        self.max_connections = max_connections
         self.state: dict[int, list] = {}  # id(protocol) -> [requests begun, requests active]
+        self.protos: dict[int, asyncio.BaseProtocol] = {}  # the open connections' protocols
 
     def middleware(self):
         from aiohttp import web
@@ -267,20 +270,30 @@ class _Watchdog:
     def factory(self, server):
         loop = asyncio.get_running_loop()
 
+        def forget(key: int) -> None:
+            self.state.pop(key, None)
+            self.protos.pop(key, None)
+
         def make():
+            if len(self.protos) >= self.max_connections:
+                for key in [k for k, p in self.protos.items() if p.transport is None or p.transport.is_closing()]:
+                    forget(key)  # closed since their last check
+                if len(self.protos) >= self.max_connections:
+                    return _Busy()
             proto = server()
             key = id(proto)
             self.state[key] = [0, 0]
+            self.protos[key] = proto
 
             def check(seen: int) -> None:
                 st = self.state.get(key)
                 tr = proto.transport
                 if st is None or tr is None or tr.is_closing():
-                    self.state.pop(key, None)
+                    forget(key)
                     return
                 if st[0] == seen and st[1] == 0:
                     tr.close()
-                    self.state.pop(key, None)
+                    forget(key)
                     return
                 loop.call_later(self.timeout, check, st[0])
 
@@ -290,11 +303,24 @@ class _Watchdog:
         return make
 
 
-async def start_server(app, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT):
+class _Busy(asyncio.Protocol):
+    """A connection over the limit: one 503 with a sentence, then closed."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        body = b"The server has too many open connections; try again in a moment.\n"
+        transport.write(  # type: ignore[attr-defined]
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Retry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        transport.close()
+
+
+async def start_server(app, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT,
+                       max_connections: int = MAX_CONNECTIONS):
     """Bind and start; returns (runner, bound port). Raises ``NetworkError`` if it cannot listen."""
     from aiohttp import web
 
-    dog = _Watchdog(header_timeout)
+    dog = _Watchdog(header_timeout, max_connections)
     app.middlewares.insert(0, dog.middleware())
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=header_timeout, handle_signals=False)
     await runner.setup()
