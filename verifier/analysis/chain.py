@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from verifier.analysis import findings as F
 from verifier.analysis.hosts import HostSet, Match
+from verifier.analysis.members import ZONE_RECIPIENT
 from verifier.analysis.options import Options
 from verifier.analysis.zones import classify_receiver
 from verifier.model import Headers, Received, Zone
@@ -45,7 +46,7 @@ def zones_and_delays(headers: Headers, border_idx: int | None, smarthost: HostSe
     hops = []
     for i, r in enumerate(rcv):
         if border_idx is not None and i <= border_idx:
-            zone, m = Zone.RECIPIENT, None
+            zone, m = ZONE_RECIPIENT, None
         else:
             zone, m = classify_receiver(r, smarthost, platform)
         ts = r.date.utc if r.date else None

@@ -32,13 +32,13 @@ from verifier.analysis.chain import Hop, chain_findings, zones_and_delays
 from verifier.analysis.defects import collect_defects, input_findings
 from verifier.analysis.hosts import host_set
 from verifier.analysis.likely import likely_route
+from verifier.analysis.members import UNCONFIRMED
 from verifier.analysis.options import Options
 from verifier.analysis.verdict import verdict as decide_verdict
 from verifier.analysis.verdict import verdict_finding
 from verifier.analysis.zones import classify_sender
 from verifier.model import (
     AuthResults,
-    Confidence,
     Defect,
     Headers,
     LikelyRoute,
@@ -159,7 +159,7 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
     al = alignment(headers, spf, trusted, out)
     arc_findings(headers, out)
     likely = likely_route(verdict, hops, b, smarthost, platform)
-    if likely is not None and likely.confidence == Confidence.UNCONFIRMED:
+    if likely is not None and likely.confidence == UNCONFIRMED:
         out.append(F.say("route.likely", [likely.header_index] if likely.header_index is not None else [], route=likely.route, reason=likely.reason))
     out.append(verdict_finding(verdict, b, smarthost))
 

@@ -17,22 +17,30 @@ from verifier.analysis import findings as F
 from verifier.analysis.border import Border
 from verifier.analysis.chain import Hop
 from verifier.analysis.hosts import HostSet
+from verifier.analysis.members import (
+    VERDICT_BYPASSED,
+    VERDICT_INCONCLUSIVE,
+    VERDICT_VIA_CONNECTOR,
+    ZONE_PLATFORM,
+    ZONE_SMARTHOST,
+    ZONE_UNKNOWN,
+)
 from verifier.analysis.zones import match_text
-from verifier.model import Headers, Verdict, Zone
+from verifier.model import Headers, Verdict
 
 _SBR_NAME = "x-mclm-sbr-processed"
 
 
 def sending_side(hops: list[Hop], b: Border | None) -> list[Hop]:
     """The hops below the border (every hop when there is no border), topmost first."""
-    return [h for h in hops if h.zone in (Zone.PLATFORM, Zone.SMARTHOST, Zone.UNKNOWN) and (b is None or h.index > b.index)]
+    return [h for h in hops if h.zone in (ZONE_PLATFORM, ZONE_SMARTHOST, ZONE_UNKNOWN) and (b is None or h.index > b.index)]
 
 
 def platform_after_smarthost(sending: list[Hop]) -> int | None:
     """The first platform hop written after (above) every smarthost hop, if any.
     Higher index is older."""
-    sm_idx = [h.index for h in sending if h.zone == Zone.SMARTHOST]
-    pf_idx = [h.index for h in sending if h.zone == Zone.PLATFORM]
+    sm_idx = [h.index for h in sending if h.zone == ZONE_SMARTHOST]
+    pf_idx = [h.index for h in sending if h.zone == ZONE_PLATFORM]
     if sm_idx and pf_idx and min(pf_idx) < max(sm_idx) and min(pf_idx) < min(sm_idx):
         return min(pf_idx)
     return None
@@ -53,11 +61,11 @@ def verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: Host
 
     sending = sending_side(hops, b)
     for h in sending:
-        if h.zone == Zone.SMARTHOST:
+        if h.zone == ZONE_SMARTHOST:
             out.append(F.say("route.smarthost-hop", [h.received.header_index], hop=h.index, by=h.received.by_host, match=match_text(h.zone_match)))
-        elif h.zone == Zone.PLATFORM:
+        elif h.zone == ZONE_PLATFORM:
             out.append(F.say("route.platform-hop", [h.received.header_index], hop=h.index, by=h.received.by_host, pattern=h.zone_match.pattern if h.zone_match else "?"))
-    sm_idx = [h.index for h in sending if h.zone == Zone.SMARTHOST]
+    sm_idx = [h.index for h in sending if h.zone == ZONE_SMARTHOST]
     first_pf = platform_after_smarthost(sending)
     if first_pf is not None:
         out.append(F.say("route.platform-after-smarthost", [hops[first_pf].received.header_index], hop=first_pf))
@@ -66,27 +74,27 @@ def verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: Host
         if headers.received:
             hint = f" The topmost external client address suggests {guess}, but nothing confirms it." if guess else " No hop has an external client address either."
             out.append(F.say("border.not-found", hint=hint))
-        return Verdict.INCONCLUSIVE
+        return VERDICT_INCONCLUSIVE
 
     who = sender_text(b)
     out.append(F.say("border.found", [b.header_index, *b.evidence_headers], hop=b.index, receiver=b.receiver or "an unnamed host", who=who, evidence="; ".join(b.evidence)))
-    if b.sender_zone == Zone.SMARTHOST:
+    if b.sender_zone == ZONE_SMARTHOST:
         out.append(F.say("border.from-smarthost", [b.header_index], who=who, match=match_text(b.sender_match)))
-    elif b.sender_zone == Zone.PLATFORM:
+    elif b.sender_zone == ZONE_PLATFORM:
         out.append(F.say("border.from-platform", [b.header_index], who=who, pattern=b.sender_match.pattern if b.sender_match else "?"))
     else:
         hint = " Give the provider's egress host or network with --smarthost if it is theirs." if smarthost else ""
         out.append(F.say("border.from-unknown", [b.header_index], who=who, hint=hint))
 
-    if b.sender_zone == Zone.PLATFORM or first_pf is not None:
-        return Verdict.BYPASSED
+    if b.sender_zone == ZONE_PLATFORM or first_pf is not None:
+        return VERDICT_BYPASSED
     if not smarthost:
-        return Verdict.INCONCLUSIVE
-    if b.sender_zone == Zone.SMARTHOST:
-        return Verdict.VIA_CONNECTOR
+        return VERDICT_INCONCLUSIVE
+    if b.sender_zone == ZONE_SMARTHOST:
+        return VERDICT_VIA_CONNECTOR
     if sm_idx:
-        return Verdict.VIA_CONNECTOR
-    return Verdict.INCONCLUSIVE
+        return VERDICT_VIA_CONNECTOR
+    return VERDICT_INCONCLUSIVE
 
 
 def sender_text(b: Border) -> str:
@@ -97,13 +105,13 @@ def sender_text(b: Border) -> str:
 def verdict_finding(v: Verdict, b: Border | None, smarthost: HostSet) -> F.Finding:
     """The finding that states the verdict and why, listed first in every report."""
     refs = [b.header_index] if b else []
-    if v == Verdict.VIA_CONNECTOR:
-        if b and b.sender_zone == Zone.SMARTHOST:
+    if v == VERDICT_VIA_CONNECTOR:
+        if b and b.sender_zone == ZONE_SMARTHOST:
             why = f"{sender_text(b)}, a smarthost host, handed it to the recipient"
         else:
             why = "a smarthost hop is on the sending side and nothing from the platform follows it"
         return F.say("verdict.via-connector", refs, why=why)
-    if v == Verdict.BYPASSED:
+    if v == VERDICT_BYPASSED:
         return F.say("verdict.bypassed", refs, who=sender_text(b) if b else "a platform server")
     if b is None:
         why = "the recipient's border hop cannot be located (no Authentication-Results or Received-SPF from the recipient)"
