@@ -4,11 +4,12 @@ the same result, object for object."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from verifier.analysis import chain
+from verifier.analysis import chain, defects
 from verifier.model import HeaderBlock, HeaderField
 from verifier.parsers import parse_headers
 
@@ -48,3 +49,53 @@ def test_hop_constructor_is_the_dataclass(all_headers) -> None:
     made = chain._new_hop(3, r, "unknown", 1.5, None)
     plain = chain.Hop(3, r, "unknown", 1.5, None)
     assert made == plain and repr(made) == repr(plain) and hash(made) == hash(plain)
+
+
+def _plain_collect_defects(headers):
+    """collect_defects as first written: dataclasses.replace and a dict of every field's name."""
+    per_header = list(headers.defects)
+    for r in headers.received:
+        per_header.extend(d if d.header_index is not None else replace(d, header_index=r.header_index) for d in r.defects)
+    for ar in headers.auth_results:
+        per_header.extend(d if d.header_index is not None else replace(d, header_index=ar.header_index) for d in ar.defects)
+    for t in (*headers.dkim_signatures, *headers.arc_seals, *headers.arc_message_signatures):
+        per_header.extend(d if d.header_index is not None else replace(d, header_index=t.header_index) for d in t.defects)
+    per_header.sort(key=lambda d: d.header_index if d.header_index is not None else -1)
+    if not per_header and not headers.block.defects:
+        return ()
+    names = {f.index: f.name for f in headers.block.fields}
+    return tuple(
+        replace(d, header_name=names[d.header_index]) if d.header_name is None and d.header_index in names else d
+        for d in (*headers.block.defects, *per_header)
+    )
+
+
+def test_collect_defects_is_the_plain_collection(all_headers) -> None:
+    with_defects = 0
+    for h in all_headers:
+        fast, plain = defects.collect_defects(h), _plain_collect_defects(h)
+        assert fast == plain and [repr(d) for d in fast] == [repr(d) for d in plain]
+        with_defects += bool(fast)
+    assert with_defects > 10
+
+
+def test_collect_defects_names_fields_numbered_otherwise() -> None:
+    h = parse_headers(b"Received: (only a comment)\nDate: nonsense\nFrom: a@example.com\n")
+    assert _plain_collect_defects(h) == defects.collect_defects(h) != ()
+    # the same headers with their fields numbered from 5: names found by the search
+    moved = HeaderBlock(tuple(HeaderField(f.index + 5, f.name, f.value, f.line) for f in h.block.fields), h.block.defects)
+    r = replace(h.received[0], header_index=5, defects=tuple(replace(d, header_index=None) for d in h.received[0].defects))
+    shifted = replace(h, block=moved, received=(r,), defects=tuple(replace(d, header_name=None) for d in h.defects))
+    fast = defects.collect_defects(shifted)
+    assert fast == _plain_collect_defects(shifted)
+    assert any(d.header_index == 5 and d.header_name == "Received" for d in fast)
+
+
+def test_field_name_is_the_dict_lookup(all_headers) -> None:
+    for h in all_headers[:40]:
+        fields = h.block.fields
+        names = {f.index: f.name for f in fields}
+        for i in (-1, 0, 1, len(fields) - 1, len(fields), len(fields) + 3):
+            assert defects.field_name(fields, i) == names.get(i)
+    odd = (HeaderField(2, "B", "", 1), HeaderField(0, "A", "", 2))
+    assert defects.field_name(odd, 0) == "A" and defects.field_name(odd, 1) is None and defects.field_name(odd, 2) == "B"
