@@ -4,12 +4,16 @@ the same result, object for object."""
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier.analysis import chain, defects
+from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS, HostSet, glob_tails
 from verifier.model import HeaderBlock, HeaderField
 from verifier.parsers import parse_headers
 
@@ -17,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = sorted(p for p in (ROOT / "fixtures" / "headers").iterdir() if p.suffix in (".txt", ".eml"))
 _CORPUS_DIRS = [ROOT.parent / "shared" / "corpus" / "headers", ROOT.parent.parent / "shared" / "corpus" / "headers"]
 CORPUS = next((sorted(d.glob("*.hdr")) for d in _CORPUS_DIRS if d.is_dir()), [])
+
+_glob = st.lists(st.sampled_from(["*", "?", ".", "a", "b", "ex", "mail", "[ab]", "[!a]", "[", "]", "-", "\\"]), min_size=1, max_size=8).map("".join)
+_name = st.lists(st.sampled_from([".", "a", "b", "ex", "mail", "[", "]", "-", "\\", "x"]), max_size=10).map("".join)
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +106,26 @@ def test_field_name_is_the_dict_lookup(all_headers) -> None:
             assert defects.field_name(fields, i) == names.get(i)
     odd = (HeaderField(2, "B", "", 1), HeaderField(0, "A", "", 2))
     assert defects.field_name(odd, 0) == "A" and defects.field_name(odd, 1) is None and defects.field_name(odd, 2) == "B"
+
+
+def test_glob_tails() -> None:
+    assert glob_tails(["ex*.mail.ovh.net", "*.local", "a[bc]d", "x]y", "p[q"]) == (".mail.ovh.net", ".local", "d", "y", "q")
+    assert glob_tails(["*.local", "mx*"]) is None and glob_tails(["a[bc]"]) is None
+    assert glob_tails([]) == ()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_glob, min_size=1, max_size=5), _name)
+def test_a_name_without_a_glob_tail_matches_no_glob(globs: list[str], name: str) -> None:
+    tails = glob_tails(globs)
+    if tails is not None and not name.endswith(tails):
+        assert not any(fnmatch.fnmatchcase(name, g) for g in globs)
+
+
+def test_host_names_of_every_hop_match_as_without_the_tails(all_headers) -> None:
+    platform, plain = HostSet(DEFAULT_PLATFORM_PATTERNS), HostSet(DEFAULT_PLATFORM_PATTERNS)
+    plain._glob_tails = None  # the combined pattern tried on every name
+    names = {n for h in all_headers for r in h.received for n in (r.from_host, r.from_rdns, r.by_host)}
+    assert sum(platform.match_name(n) is not None for n in names) > 5
+    for n in names:
+        assert platform.match_name(n) == plain.match_name(n)
