@@ -13,7 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.analysis import chain, defects
-from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS, HostSet, glob_tails
+from verifier.analysis.engine import Options, analyze
+from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS, HostSet, glob_tails, host_set
+from verifier.analysis.likely import likely_route
+from verifier.analysis.verdict import sending_side, verdict
 from verifier.model import HeaderBlock, HeaderField
 from verifier.parsers import parse_headers
 
@@ -129,3 +132,21 @@ def test_host_names_of_every_hop_match_as_without_the_tails(all_headers) -> None
     assert sum(platform.match_name(n) is not None for n in names) > 5
     for n in names:
         assert platform.match_name(n) == plain.match_name(n)
+
+
+def test_verdict_and_likely_route_read_a_given_sending_side_as_their_own(all_headers) -> None:
+    opts = Options(smarthosts=("*.mailjet.com", "*.sendgrid.net", "*.amazonses.com", "*.google.com", "*.outlook.com"))
+    sm, pf = host_set(tuple(opts.smarthosts), True), host_set(tuple(opts.platform))
+    seen = set()
+    for h in all_headers:
+        a = analyze(h, opts)
+        hops = list(a.hops)
+        sending = sending_side(hops, a.border)
+        given_out: list = []
+        own_out: list = []
+        v = verdict(h, hops, a.border, sm, given_out, None, sending)
+        assert v == verdict(h, hops, a.border, sm, own_out) == a.verdict
+        assert given_out == own_out
+        assert likely_route(v, hops, a.border, sm, pf, sending) == likely_route(v, hops, a.border, sm, pf) == a.likely
+        seen.add(v)
+    assert len(seen) == 3

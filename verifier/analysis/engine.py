@@ -34,8 +34,8 @@ from verifier.analysis.hosts import host_set
 from verifier.analysis.likely import likely_route
 from verifier.analysis.members import UNCONFIRMED
 from verifier.analysis.options import Options
+from verifier.analysis.verdict import sending_side, verdict_finding
 from verifier.analysis.verdict import verdict as decide_verdict
-from verifier.analysis.verdict import verdict_finding
 from verifier.analysis.zones import classify_sender
 from verifier.model import (
     AuthResults,
@@ -153,12 +153,13 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
     hops = zones_and_delays(headers, b.index if b else None, smarthost, platform)
     total = chain_findings(headers, hops, options, out)
 
-    verdict = decide_verdict(headers, hops, b, smarthost, out, guess)
+    sending = sending_side(hops, b)  # read by the verdict and the likely route
+    verdict = decide_verdict(headers, hops, b, smarthost, out, guess, sending)
     trusted = trusted_headers(headers, b, spf)
     auth_findings(headers, spf, trusted, b, smarthost, out)
     al = alignment(headers, spf, trusted, out)
     arc_findings(headers, out)
-    likely = likely_route(verdict, hops, b, smarthost, platform)
+    likely = likely_route(verdict, hops, b, smarthost, platform, sending)
     if likely is not None and likely.confidence == UNCONFIRMED:
         out.append(F.say("route.likely", [likely.header_index] if likely.header_index is not None else [], route=likely.route, reason=likely.reason))
     out.append(verdict_finding(verdict, b, smarthost))

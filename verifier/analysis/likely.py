@@ -59,8 +59,11 @@ def _relayed_inside_platform(hops: list[Hop], h: Hop, smarthost: HostSet, platfo
     return below.zone == ZONE_PLATFORM and classify_sender(below.received, smarthost, platform)[0] == ZONE_PLATFORM
 
 
-def likely_route(verdict: Verdict, hops: list[Hop], b: Border | None, smarthost: HostSet, platform: HostSet) -> LikelyRoute | None:
-    sending = sending_side(hops, b)
+def likely_route(verdict: Verdict, hops: list[Hop], b: Border | None, smarthost: HostSet, platform: HostSet, sending: list[Hop] | None = None) -> LikelyRoute | None:
+    """The likely route (see the module documentation); ``sending`` is
+    ``sending_side(hops, b)`` when the caller has it already."""
+    if sending is None:
+        sending = sending_side(hops, b)
     first_pf = platform_after_smarthost(sending)
     sm_hops = [h for h in sending if h.zone == ZONE_SMARTHOST]
     if verdict == VERDICT_BYPASSED and b is not None:

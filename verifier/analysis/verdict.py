@@ -31,9 +31,16 @@ from verifier.model import Headers, Verdict
 _SBR_NAME = "x-mclm-sbr-processed"
 
 
+_SENDING_ZONES = (ZONE_PLATFORM, ZONE_SMARTHOST, ZONE_UNKNOWN)
+
+
 def sending_side(hops: list[Hop], b: Border | None) -> list[Hop]:
     """The hops below the border (every hop when there is no border), topmost first."""
-    return [h for h in hops if h.zone in (ZONE_PLATFORM, ZONE_SMARTHOST, ZONE_UNKNOWN) and (b is None or h.index > b.index)]
+    zones = _SENDING_ZONES
+    if b is None:
+        return [h for h in hops if h.zone in zones]
+    top = b.index
+    return [h for h in hops if h.zone in zones and h.index > top]
 
 
 def platform_after_smarthost(sending: list[Hop]) -> int | None:
@@ -46,8 +53,9 @@ def platform_after_smarthost(sending: list[Hop]) -> int | None:
     return None
 
 
-def verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, out: list[F.Finding], guess: str | None = None) -> Verdict:
-    """Apply the verdict rules, adding the route and border findings on the way."""
+def verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, out: list[F.Finding], guess: str | None = None, sending: list[Hop] | None = None) -> Verdict:
+    """Apply the verdict rules, adding the route and border findings on the way.
+    ``sending`` is ``sending_side(hops, b)`` when the caller has it already."""
     # Look in the text first: most messages have no such field, and scanning every field's
     # name for it costs more than the rest of the verdict. (A plain substring test on the
     # lower-cased text: a case-insensitive pattern over the whole text costs about eight
@@ -59,7 +67,8 @@ def verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: Host
     if not smarthost:
         out.append(F.say("route.no-smarthost-given"))
 
-    sending = sending_side(hops, b)
+    if sending is None:
+        sending = sending_side(hops, b)
     for h in sending:
         if h.zone == ZONE_SMARTHOST:
             out.append(F.say("route.smarthost-hop", [h.received.header_index], hop=h.index, by=h.received.by_host, match=match_text(h.zone_match)))
