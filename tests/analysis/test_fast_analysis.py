@@ -4,6 +4,7 @@ the same result, object for object."""
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.analysis import chain, defects
+from verifier.analysis import alignment, border, chain, defects, engine, hosts
 from verifier.analysis.engine import Options, analyze
 from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS, HostSet, glob_tails, host_set
 from verifier.analysis.likely import likely_route
@@ -150,3 +151,18 @@ def test_verdict_and_likely_route_read_a_given_sending_side_as_their_own(all_hea
         assert likely_route(v, hops, a.border, sm, pf, sending) == likely_route(v, hops, a.border, sm, pf) == a.likely
         seen.add(v)
     assert len(seen) == 3
+
+
+def test_positional_constructors_build_the_dataclasses_own_objects(all_headers) -> None:
+    h = next(h for h in all_headers if h.received and h.from_)
+    m = hosts._new_match("*.example.com", "glob", "mx.example.com")
+    assert m == hosts.Match("*.example.com", "glob", "mx.example.com") and repr(m) == repr(hosts.Match("*.example.com", "glob", "mx.example.com"))
+    args = (1, 4, "mx.example.net", "helo.example.org", "rdns.example.org", "192.0.2.1", "unknown", m, ("evidence",), (3,))
+    assert border.new_border(*args) == border.Border(*args) and hash(border.new_border(*args)) == hash(border.Border(*args))
+    assert border._new_search(2, ("a", "b"), (1, 2), True) == border.BorderSearch(2, ("a", "b"), (1, 2), True)
+    al = ("example.com", ("example.com",), (), True, False, "results")
+    assert alignment._new_alignment(*al) == alignment.Alignment(*al) and repr(alignment._new_alignment(*al)) == repr(alignment.Alignment(*al))
+    a = analyze(h, Options())
+    fields = [getattr(a, f.name) for f in dataclasses.fields(a)]
+    made, plain = engine._new_analysis(*fields), engine.Analysis(*fields)
+    assert made == plain == a and repr(made) == repr(plain)
