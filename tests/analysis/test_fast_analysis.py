@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from verifier.analysis import alignment, border, chain, defects, engine, hosts
 from verifier.analysis.engine import Options, analyze
-from verifier.analysis.hosts import DEFAULT_PLATFORM_PATTERNS, HostSet, glob_tails, host_set
+from verifier.analysis.hosts import (
+    DEFAULT_PLATFORM_PATTERNS,
+    HostSet,
+    glob_tails,
+    host_set,
+    may_be_ip,
+)
 from verifier.analysis.likely import likely_route
 from verifier.analysis.verdict import sending_side, verdict
 from verifier.model import HeaderBlock, HeaderField
@@ -166,3 +172,29 @@ def test_positional_constructors_build_the_dataclasses_own_objects(all_headers) 
     fields = [getattr(a, f.name) for f in dataclasses.fields(a)]
     made, plain = engine._new_analysis(*fields), engine.Analysis(*fields)
     assert made == plain == a and repr(made) == repr(plain)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.ip_addresses().map(str), st.lists(st.sampled_from(["1", "0", "255", ".", ":", "::", "a", "f", "%", "x", " ", "[", "]", "٣"]), max_size=12).map("".join)))
+def test_may_be_ip_is_false_only_for_non_addresses(text: str) -> None:
+    if not may_be_ip(text):
+        assert hosts.ip_or_none(text) is None
+
+
+def test_may_be_ip_on_every_hop_name_and_address(all_headers) -> None:
+    texts = {t for h in all_headers for r in h.received for t in (r.from_host, r.from_rdns, r.by_host, r.from_ip) if t}
+    addresses = 0
+    for t in texts:
+        t = t.strip("[]")
+        if hosts.ip_or_none(t) is not None:
+            addresses += 1
+            assert may_be_ip(t)
+    assert addresses > 50
+
+
+def test_address_patterns_match_as_before() -> None:
+    hs = HostSet(["192.0.2.0/24", "2001:db8::/32", "*.example.net"], provider=True)
+    assert hs.match_name("[192.0.2.7]").kind == "ip" and hs.match_name("2001:db8::1").kind == "ip"
+    assert hs.match_name("192.0.2.7%eth0").kind == "ip"
+    assert hs.match_name("mx.example.net").kind == "glob" and hs.match_name("ex.example.org") is None
+    assert hs.match_name("198.51.100.1") is None

@@ -54,6 +54,16 @@ def ip_or_none(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Addres
         return None
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def may_be_ip(text: str) -> bool:
+    """False when ``ip_or_none(text)`` is surely None, without parsing: an IPv4 address
+    starts with an ASCII digit and an IPv6 address holds colons. Most names a hop gives
+    are no address, and a failed parse costs a raised and caught ValueError."""
+    return ":" in text or text[:1] in _ASCII_DIGITS
+
+
 @lru_cache(maxsize=8192)
 def is_internal_ip(text: str | None) -> bool:
     """Loopback, RFC 1918, CGNAT, link-local, ULA: addresses that never cross a border.
@@ -191,7 +201,7 @@ class HostSet:
             m = self._glob_re.match(n)
             if m is not None:
                 return _new_match(self._globs[m.lastindex - 1][0], "glob", name)
-        if self._nets and ip_or_none(n.strip("[]")) is not None:
+        if self._nets and may_be_ip(n.strip("[]")) and ip_or_none(n.strip("[]")) is not None:
             return self.match_ip(n.strip("[]"))
         if self._orgs:
             o = org_domain(n)
