@@ -23,7 +23,7 @@ from verifier.analysis.hosts import (
     may_be_ip,
 )
 from verifier.analysis.likely import likely_route
-from verifier.analysis.verdict import sending_side, verdict
+from verifier.analysis.verdict import sbr_fields, sending_side, verdict
 from verifier.model import HeaderBlock, HeaderField
 from verifier.parsers import parse_headers
 
@@ -198,3 +198,28 @@ def test_address_patterns_match_as_before() -> None:
     assert hs.match_name("192.0.2.7%eth0").kind == "ip"
     assert hs.match_name("mx.example.net").kind == "glob" and hs.match_name("ex.example.org") is None
     assert hs.match_name("198.51.100.1") is None
+
+
+def _plain_sbr(headers) -> list[int] | None:
+    """The sender-based-routing mark as first read: the lower-cased text as a pre-filter,
+    then every field's ``lname``."""
+    text = headers.block.text
+    name = "x-mclm-sbr-processed"
+    if (not text or name in text.lower()) and any(f.lname == name and f.value.strip().lower() == "true" for f in headers.block.fields):
+        return [f.index for f in headers.block.fields if f.lname == name]
+    return None
+
+
+def test_sbr_fields_find_the_mark_as_the_text_filter_did(all_headers) -> None:
+    marked = 0
+    for h in all_headers:
+        out: list = []
+        verdict(h, [], None, HostSet(()), out)
+        got = [f.headers for f in out if f.code == "route.sbr-processed"]
+        plain = _plain_sbr(h)
+        assert got == ([tuple(plain)] if plain else [])
+        assert [f.index for f in sbr_fields(h.block)] == [f.index for f in h.block.fields if f.lname == "x-mclm-sbr-processed"]
+        marked += plain is not None
+    assert marked >= 5
+    odd = parse_headers(b"X-MCLM-SBR-Processed: TRUE \nx-mclm-sbr-processed: false\nX-Mclm-Sbr-Processedx: true\n")
+    assert [f.index for f in sbr_fields(odd.block)] == [0, 1] and _plain_sbr(odd) == [0, 1]

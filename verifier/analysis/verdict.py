@@ -26,12 +26,23 @@ from verifier.analysis.members import (
     ZONE_UNKNOWN,
 )
 from verifier.analysis.zones import match_text
-from verifier.model import Headers, Verdict
+from verifier.model import HeaderBlock, HeaderField, Headers, Verdict
 
 _SBR_NAME = "x-mclm-sbr-processed"
 
 
 _SENDING_ZONES = (ZONE_PLATFORM, ZONE_SMARTHOST, ZONE_UNKNOWN)
+
+
+def sbr_fields(block: HeaderBlock) -> list[HeaderField]:
+    """The block's ``x-mclm-sbr-processed`` fields (in any case), in header order.
+
+    Only names of that length are lower-cased: most messages have no such field, and
+    this costs less than lower-casing every name (the ``lname`` property) or the whole
+    header text for a substring test (about 1 ms per pass over the corpus, as a
+    pre-filter)."""
+    size = len(_SBR_NAME)
+    return [f for f in block.fields if len(f.name) == size and f.name.lower() == _SBR_NAME]
 
 
 def sending_side(hops: list[Hop], b: Border | None) -> list[Hop]:
@@ -56,14 +67,9 @@ def platform_after_smarthost(sending: list[Hop]) -> int | None:
 def verdict(headers: Headers, hops: list[Hop], b: Border | None, smarthost: HostSet, out: list[F.Finding], guess: str | None = None, sending: list[Hop] | None = None) -> Verdict:
     """Apply the verdict rules, adding the route and border findings on the way.
     ``sending`` is ``sending_side(hops, b)`` when the caller has it already."""
-    # Look in the text first: most messages have no such field, and scanning every field's
-    # name for it costs more than the rest of the verdict. (A plain substring test on the
-    # lower-cased text: a case-insensitive pattern over the whole text costs about eight
-    # times as much. Only a pre-filter: the fields decide.)
-    text = headers.block.text
-    if (not text or _SBR_NAME in text.lower()) and any(f.lname == "x-mclm-sbr-processed" and f.value.strip().lower() == "true" for f in headers.block.fields):
-        hdr = [f.index for f in headers.block.fields if f.lname == "x-mclm-sbr-processed"]
-        out.append(F.say("route.sbr-processed", hdr))
+    marks = sbr_fields(headers.block)
+    if marks and any(f.value.strip().lower() == "true" for f in marks):
+        out.append(F.say("route.sbr-processed", [f.index for f in marks]))
     if not smarthost:
         out.append(F.say("route.no-smarthost-given"))
 
