@@ -22,8 +22,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from verifier.parsers._construct import positional_constructor
-
 # Defaults for OVH Exchange outbound (see ARCHITECTURE.md): the Exchange front
 # servers, the shared outbound relays, and internal Exchange hops.
 DEFAULT_PLATFORM_PATTERNS: tuple[str, ...] = ("ex*.mail.ovh.net", "*.mail-out.ovh.net", "*.local")
@@ -116,11 +114,6 @@ class Match:
         return self.kind != "provider-domain"
 
 
-# Match(pattern, kind, value) without the frozen dataclass's keyword __init__: the same
-# object, about half the cost (parsers/_construct.py).
-_new_match = positional_constructor(Match)
-
-
 def glob_tails(globs: list[str]) -> tuple[str, ...] | None:
     """The literal ends of globs (what follows a glob's last ``*``, ``?``, ``[`` or ``]``),
     or None when one glob has none.
@@ -188,7 +181,7 @@ class HostSet:
             return None
         for p, net in self._nets:
             if ip.version == net.version and ip in net:
-                return _new_match(p, "ip", str(ip_text))
+                return Match(p, "ip", str(ip_text))
         return None
 
     def match_name(self, name: str | None) -> Match | None:
@@ -196,17 +189,17 @@ class HostSet:
             return None
         n = name.lower().rstrip(".")
         if n in self._names:
-            return _new_match(self._names[n], "host", name)
+            return Match(self._names[n], "host", name)
         if self._glob_re is not None and (self._glob_tails is None or n.endswith(self._glob_tails)):
             m = self._glob_re.match(n)
             if m is not None:
-                return _new_match(self._globs[m.lastindex - 1][0], "glob", name)
+                return Match(self._globs[m.lastindex - 1][0], "glob", name)
         if self._nets and may_be_ip(n.strip("[]")) and ip_or_none(n.strip("[]")) is not None:
             return self.match_ip(n.strip("[]"))
         if self._orgs:
             o = org_domain(n)
             if o and o in self._orgs:
-                return _new_match(self._orgs[o], "provider-domain", name)
+                return Match(self._orgs[o], "provider-domain", name)
         return None
 
     def match_any(self, *, ip: str | None = None, names: tuple[str | None, ...] = ()) -> Match | None:
