@@ -430,6 +430,7 @@ def test_endpoint_names_and_urls():
 
 def test_lab_api_command(tmp_path, clean_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVH_")}
+    env["PYTHONFAULTHANDLER"] = "1"  # SIGABRT dumps every thread's stack, should it ever hang
     proc = subprocess.Popen(
         [sys.executable, "-m", "verifier", "lab", "api", "--listen", "127.0.0.1:0",
          "--state-dir", str(tmp_path / "st"), "--task-delay", "0.05"],
@@ -452,7 +453,12 @@ def test_lab_api_command(tmp_path, clean_env):
         assert r.rc == 0, r.err
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate(timeout=30)
+            pytest.fail(f"the emulator did not stop within 30 s of Ctrl-C; where it stood:\n{err[-6000:]}")
     assert proc.returncode == 0, err
     assert "state saved" in err
     data = json.loads((tmp_path / "st" / "state.json").read_text())
