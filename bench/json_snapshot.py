@@ -8,6 +8,8 @@ shown. Take a snapshot on the tree before the change, another after, and compare
     .venv/bin/python bench/json_snapshot.py write /tmp/after      # on the new tree
     .venv/bin/python bench/json_snapshot.py compare /tmp/before /tmp/after
 
+``--format text`` (or ``html``) snapshots that report instead of the JSON one.
+
 Each fixture in fixtures/headers is run with the ``args`` of its expectation file;
 each corpus file (``--corpus``, default ../shared/corpus/headers or ../../shared/corpus/headers) is run twice: with
 no option, and with ``--smarthost`` naming a provider so that the smarthost rules are
@@ -57,21 +59,25 @@ def cases(corpus: str) -> list[tuple[str, list[str], str]]:
     return out
 
 
-def run_one(args: list[str], path: str) -> str:
+# What each output format adds to ``verifier analyze``.
+FORMATS = {"json": ["--json"], "text": ["--color", "never"], "html": ["--html"]}
+
+
+def run_one(args: list[str], path: str, fmt: str = "json") -> str:
     from verifier.cli import main
 
     buf, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
-        rc = main(["analyze", "--json", *args, path])
+        rc = main(["analyze", *FORMATS[fmt], *args, path])
     return f"exit {rc}\n{buf.getvalue()}"
 
 
-def write(target: str, corpus: str) -> int:
+def write(target: str, corpus: str, fmt: str = "json") -> int:
     os.makedirs(target, exist_ok=True)
     n = 0
     for name, args, path in cases(corpus):
         with open(os.path.join(target, name + ".out"), "w", encoding="utf-8") as fh:
-            fh.write(run_one(args, path))
+            fh.write(run_one(args, path, fmt))
         n += 1
     print(f"{n} outputs written to {target}")
     return 0
@@ -100,12 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     w = sub.add_parser("write")
     w.add_argument("target")
     w.add_argument("--corpus", default=DEFAULT_CORPUS)
+    w.add_argument("--format", choices=sorted(FORMATS), default="json", help="the report to snapshot (default json)")
     c = sub.add_parser("compare")
     c.add_argument("first")
     c.add_argument("second")
     args = ap.parse_args(argv)
     if args.cmd == "write":
-        return write(args.target, args.corpus)
+        return write(args.target, args.corpus, args.format)
     return compare(args.first, args.second)
 
 

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from verifier.analysis import findings as F
 from verifier.analysis.border import Border
 from verifier.analysis.hosts import HostSet, same_org
-from verifier.model import AuthResults, Headers, MethodResult, SpfResult, Zone
+from verifier.analysis.members import ZONE_SMARTHOST
+from verifier.model import AuthResults, Headers, MethodResult, SpfResult
 
 
 def spf_results(headers: Headers) -> list[SpfResult]:
@@ -121,7 +122,7 @@ def auth_findings(headers: Headers, spf: list[SpfResult], trusted: frozenset[int
         domain = s.domain or "an unnamed domain"
         if s.result == "pass":
             out.append(F.say("spf.pass", [s.header_index], domain=domain, where=where, source=_src(s)))
-            if s.client_ip and border_ip and s.client_ip.lower() == border_ip.lower() and b.sender_zone == Zone.SMARTHOST:
+            if s.client_ip and border_ip and s.client_ip.lower() == border_ip.lower() and b.sender_zone == ZONE_SMARTHOST:
                 out.append(F.say("spf.pass-smarthost-ip", [s.header_index], ip=s.client_ip))
         else:
             out.append(F.say("spf.not-pass", [s.header_index], result=s.result, domain=domain, where=where, source=_src(s)))

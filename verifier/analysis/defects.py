@@ -4,10 +4,9 @@ every defect the parsers noted in the paste or in one header field (``Analysis.d
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from verifier.analysis import findings as F
-from verifier.model import Defect, Headers
+from verifier.model import Defect, HeaderField, Headers
+from verifier.parsers._construct import positional_constructor
 from verifier.parsers.paste import MAX_FIELDS
 
 NO_HEADER = "no email header found (expected lines such as 'Received: ...')."
@@ -82,28 +81,43 @@ def collect_defects(headers: Headers) -> tuple[Defect, ...]:
     """Every defect found in the input: the paste's first, then each header field's in
     header order, each with the name of the field it belongs to."""
     per_header: list[Defect] = list(headers.defects)
-    for r in headers.received:
-        per_header.extend(_owned(r.defects, r.header_index))
-    for ar in headers.auth_results:
-        per_header.extend(_owned(ar.defects, ar.header_index))
-    for t in (*headers.dkim_signatures, *headers.arc_seals, *headers.arc_message_signatures):
-        per_header.extend(_owned(t.defects, t.header_index))
+    for group in (headers.received, headers.auth_results, headers.dkim_signatures, headers.arc_seals, headers.arc_message_signatures):
+        for parsed in group:
+            if parsed.defects:  # most headers have none: nothing to copy
+                per_header.extend(_owned(parsed.defects, parsed.header_index))
     per_header.sort(key=lambda d: d.header_index if d.header_index is not None else -1)
 
     if not per_header and not headers.block.defects:
         return ()
-    names = {f.index: f.name for f in headers.block.fields}
+    fields = headers.block.fields
 
     def named(d: Defect) -> Defect:
-        if d.header_name is None and d.header_index in names:
-            return replace(d, header_name=names[d.header_index])
+        if d.header_name is None and d.header_index is not None:
+            name = field_name(fields, d.header_index)
+            if name is not None:
+                return _new_defect(d.code, d.message, d.header_index, name)
         return d
 
     return tuple(named(d) for d in (*headers.block.defects, *per_header))
 
 
+# Defect(code, message, header_index, header_name), every field given, without the frozen
+# dataclass's keyword __init__ (or dataclasses.replace): the same object, cheaper.
+_new_defect = positional_constructor(Defect)
+
+
+def field_name(fields: tuple[HeaderField, ...], index: int) -> str | None:
+    """The name of the field whose ``index`` is ``index``, as
+    ``{f.index: f.name for f in fields}.get(index)`` gives it. Fields are numbered by
+    their position, so the field at that position is looked at first; the search over
+    all of them is only for a block numbered otherwise."""
+    if 0 <= index < len(fields) and fields[index].index == index:
+        return fields[index].name
+    return {f.index: f.name for f in fields}.get(index)
+
+
 def _owned(defects: tuple[Defect, ...], header_index: int) -> list[Defect]:
-    return [d if d.header_index is not None else replace(d, header_index=header_index) for d in defects]
+    return [d if d.header_index is not None else _new_defect(d.code, d.message, header_index, d.header_name) for d in defects]
 
 
 def markdown_table() -> str:

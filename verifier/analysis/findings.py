@@ -8,6 +8,7 @@ two agree), so the documentation cannot drift from the code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from verifier.model import Severity
@@ -143,12 +144,16 @@ def _new_finding(code: str, severity: str, message: str, headers: tuple[int, ...
     return f
 
 
+# each code's severity and its template's bound ``format``, read by say() in one look-up
+_FILL: dict[str, tuple[str, Callable[..., str]]] = {s.code: (s.severity, s.text.format) for s in _SPECS}
+
+
 def say(code: str, headers: tuple[int, ...] | list[int] = (), **values: object) -> Finding:
     """Build a finding for a registered code from its sentence template and ``values``."""
-    spec = SPECS[code]
+    severity, fill = _FILL[code]
     # the header indexes sorted, each once (one or none: nothing to sort)
     hdrs = tuple(sorted(set(headers))) if len(headers) > 1 else tuple(headers)
-    return _new_finding(code, spec.severity, spec.text.format(**values), hdrs)
+    return _new_finding(code, severity, fill(**values), hdrs)
 
 
 def markdown_table() -> str:

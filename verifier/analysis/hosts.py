@@ -52,6 +52,16 @@ def ip_or_none(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Addres
         return None
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def may_be_ip(text: str) -> bool:
+    """False when ``ip_or_none(text)`` is surely None, without parsing: an IPv4 address
+    starts with an ASCII digit and an IPv6 address holds colons. Most names a hop gives
+    are no address, and a failed parse costs a raised and caught ValueError."""
+    return ":" in text or text[:1] in _ASCII_DIGITS
+
+
 @lru_cache(maxsize=8192)
 def is_internal_ip(text: str | None) -> bool:
     """Loopback, RFC 1918, CGNAT, link-local, ULA: addresses that never cross a border.
@@ -104,6 +114,24 @@ class Match:
         return self.kind != "provider-domain"
 
 
+def glob_tails(globs: list[str]) -> tuple[str, ...] | None:
+    """The literal ends of globs (what follows a glob's last ``*``, ``?``, ``[`` or ``]``),
+    or None when one glob has none.
+
+    Nothing after a glob's last special character can be special (a set opened there would
+    close later; one that never closes is literal), so a name that ends with none of these
+    matches none of the globs: the combined pattern need not be tried on it. Most names
+    in a message are no platform host, and one ``endswith`` costs less than the pattern.
+    """
+    tails = []
+    for g in globs:
+        tail = g[max(g.rfind(c) for c in "*?[]") + 1 :]
+        if not tail:
+            return None
+        tails.append(tail)
+    return tuple(tails)
+
+
 @lru_cache(maxsize=256)
 def host_set(patterns: tuple[str, ...], provider: bool = False) -> HostSet:
     """A compiled HostSet, shared between analyses with the same patterns (it is read-only)."""
@@ -140,6 +168,7 @@ class HostSet:
         self._glob_re = (
             re.compile("|".join(f"({fnmatch.translate(g)})" for _, g in self._globs)) if self._globs else None
         )
+        self._glob_tails = glob_tails([g for _, g in self._globs])
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -161,11 +190,11 @@ class HostSet:
         n = name.lower().rstrip(".")
         if n in self._names:
             return Match(self._names[n], "host", name)
-        if self._glob_re is not None:
+        if self._glob_re is not None and (self._glob_tails is None or n.endswith(self._glob_tails)):
             m = self._glob_re.match(n)
             if m is not None:
                 return Match(self._globs[m.lastindex - 1][0], "glob", name)
-        if self._nets and ip_or_none(n.strip("[]")) is not None:
+        if self._nets and may_be_ip(n.strip("[]")) and ip_or_none(n.strip("[]")) is not None:
             return self.match_ip(n.strip("[]"))
         if self._orgs:
             o = org_domain(n)

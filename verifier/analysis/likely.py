@@ -27,9 +27,19 @@ from __future__ import annotations
 from verifier.analysis.border import Border
 from verifier.analysis.chain import Hop
 from verifier.analysis.hosts import HostSet
+from verifier.analysis.members import (
+    CONFIRMED,
+    UNCONFIRMED,
+    VERDICT_BYPASSED,
+    VERDICT_INCONCLUSIVE,
+    VERDICT_VIA_CONNECTOR,
+    ZONE_PLATFORM,
+    ZONE_SMARTHOST,
+    ZONE_UNKNOWN,
+)
 from verifier.analysis.verdict import platform_after_smarthost, sender_text, sending_side
 from verifier.analysis.zones import classify_sender
-from verifier.model import Confidence, LikelyRoute, Verdict, Zone
+from verifier.model import LikelyRoute, Verdict
 
 
 def _who(h: Hop) -> str:
@@ -46,26 +56,29 @@ def _relayed_inside_platform(hops: list[Hop], h: Hop, smarthost: HostSet, platfo
     if h.index + 1 >= len(hops):
         return False
     below = hops[h.index + 1]
-    return below.zone == Zone.PLATFORM and classify_sender(below.received, smarthost, platform)[0] == Zone.PLATFORM
+    return below.zone == ZONE_PLATFORM and classify_sender(below.received, smarthost, platform)[0] == ZONE_PLATFORM
 
 
-def likely_route(verdict: Verdict, hops: list[Hop], b: Border | None, smarthost: HostSet, platform: HostSet) -> LikelyRoute | None:
-    sending = sending_side(hops, b)
+def likely_route(verdict: Verdict, hops: list[Hop], b: Border | None, smarthost: HostSet, platform: HostSet, sending: list[Hop] | None = None) -> LikelyRoute | None:
+    """The likely route (see the module documentation); ``sending`` is
+    ``sending_side(hops, b)`` when the caller has it already."""
+    if sending is None:
+        sending = sending_side(hops, b)
     first_pf = platform_after_smarthost(sending)
-    sm_hops = [h for h in sending if h.zone == Zone.SMARTHOST]
-    if verdict == Verdict.BYPASSED and b is not None:
-        if b.sender_zone == Zone.PLATFORM:
-            return LikelyRoute(Verdict.BYPASSED, Confidence.CONFIRMED, b.index, b.header_index, f"the recipient's border received the message from the platform server {sender_text(b)}.")
+    sm_hops = [h for h in sending if h.zone == ZONE_SMARTHOST]
+    if verdict == VERDICT_BYPASSED and b is not None:
+        if b.sender_zone == ZONE_PLATFORM:
+            return LikelyRoute(VERDICT_BYPASSED, CONFIRMED, b.index, b.header_index, f"the recipient's border received the message from the platform server {sender_text(b)}.")
         hop = hops[first_pf]
-        return LikelyRoute(Verdict.BYPASSED, Confidence.CONFIRMED, hop.index, hop.received.header_index, f"the platform handled the message again (Received #{hop.index}) after the smarthost.")
-    if verdict == Verdict.VIA_CONNECTOR and b is not None:
-        if b.sender_zone == Zone.SMARTHOST:
-            return LikelyRoute(Verdict.VIA_CONNECTOR, Confidence.CONFIRMED, b.index, b.header_index, f"the recipient's border received the message from the smarthost host {sender_text(b)}.")
+        return LikelyRoute(VERDICT_BYPASSED, CONFIRMED, hop.index, hop.received.header_index, f"the platform handled the message again (Received #{hop.index}) after the smarthost.")
+    if verdict == VERDICT_VIA_CONNECTOR and b is not None:
+        if b.sender_zone == ZONE_SMARTHOST:
+            return LikelyRoute(VERDICT_VIA_CONNECTOR, CONFIRMED, b.index, b.header_index, f"the recipient's border received the message from the smarthost host {sender_text(b)}.")
         hop = sm_hops[0]
-        return LikelyRoute(Verdict.VIA_CONNECTOR, Confidence.CONFIRMED, hop.index, hop.received.header_index, f"the smarthost wrote Received #{hop.index} on the sending side and nothing from the platform follows it.")
-    if verdict != Verdict.INCONCLUSIVE:
+        return LikelyRoute(VERDICT_VIA_CONNECTOR, CONFIRMED, hop.index, hop.received.header_index, f"the smarthost wrote Received #{hop.index} on the sending side and nothing from the platform follows it.")
+    if verdict != VERDICT_INCONCLUSIVE:
         return None
-    if not smarthost and not any(h.zone == Zone.PLATFORM for h in sending):
+    if not smarthost and not any(h.zone == ZONE_PLATFORM for h in sending):
         # Without a smarthost only the platform's outbound relay can suggest a route, and
         # it shows as a platform hop below the hand-off: no such hop, nothing to suggest.
         return None
@@ -75,17 +88,17 @@ def likely_route(verdict: Verdict, hops: list[Hop], b: Border | None, smarthost:
     else:
         why_not = f"the recipient's border (Received #{b.index}) received the message from {sender_text(b)}, which is neither the platform nor the smarthost (a mailing list, a forwarder or an unlisted relay), and only that relay's own header tells what happened before"
     for h in sending:
-        if h.zone != Zone.UNKNOWN:
+        if h.zone != ZONE_UNKNOWN:
             continue  # written by the platform or the smarthost: not a hand-off to the outside
         s_zone, _ = classify_sender(h.received, smarthost, platform)
         by = h.received.by_host or "an unnamed host"
-        if s_zone == Zone.PLATFORM and (smarthost or _relayed_inside_platform(hops, h, smarthost, platform)):
-            return LikelyRoute(Verdict.BYPASSED, Confidence.UNCONFIRMED, h.index, h.received.header_index, f"Received #{h.index} shows {by}, neither the platform nor the smarthost, receiving the message from the platform server {_who(h)}; not proven, because {why_not}.")
-        if s_zone == Zone.SMARTHOST:
-            later_pf = [p for p in sending if p.zone == Zone.PLATFORM and p.index < h.index]
+        if s_zone == ZONE_PLATFORM and (smarthost or _relayed_inside_platform(hops, h, smarthost, platform)):
+            return LikelyRoute(VERDICT_BYPASSED, UNCONFIRMED, h.index, h.received.header_index, f"Received #{h.index} shows {by}, neither the platform nor the smarthost, receiving the message from the platform server {_who(h)}; not proven, because {why_not}.")
+        if s_zone == ZONE_SMARTHOST:
+            later_pf = [p for p in sending if p.zone == ZONE_PLATFORM and p.index < h.index]
             if not later_pf:
-                return LikelyRoute(Verdict.VIA_CONNECTOR, Confidence.UNCONFIRMED, h.index, h.received.header_index, f"Received #{h.index} shows {by}, neither the platform nor the smarthost, receiving the message from the smarthost host {_who(h)}; not proven, because {why_not}.")
-    if sm_hops and first_pf is None and not any(h.zone == Zone.PLATFORM and h.index < sm_hops[0].index for h in sending):
+                return LikelyRoute(VERDICT_VIA_CONNECTOR, UNCONFIRMED, h.index, h.received.header_index, f"Received #{h.index} shows {by}, neither the platform nor the smarthost, receiving the message from the smarthost host {_who(h)}; not proven, because {why_not}.")
+    if sm_hops and first_pf is None and not any(h.zone == ZONE_PLATFORM and h.index < sm_hops[0].index for h in sending):
         hop = sm_hops[0]
-        return LikelyRoute(Verdict.VIA_CONNECTOR, Confidence.UNCONFIRMED, hop.index, hop.received.header_index, f"the smarthost wrote Received #{hop.index} and nothing from the platform follows it; not proven, because {why_not}.")
+        return LikelyRoute(VERDICT_VIA_CONNECTOR, UNCONFIRMED, hop.index, hop.received.header_index, f"the smarthost wrote Received #{hop.index} and nothing from the platform follows it; not proven, because {why_not}.")
     return None

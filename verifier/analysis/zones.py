@@ -8,21 +8,22 @@ matches both sets equally strongly, it is ``unknown``: the headers cannot tell.
 from __future__ import annotations
 
 from verifier.analysis.hosts import HostSet, Match
+from verifier.analysis.members import ZONE_PLATFORM, ZONE_SMARTHOST, ZONE_UNKNOWN
 from verifier.model import Received, Zone
 
 
 def _pick(s: Match | None, p: Match | None) -> tuple[Zone, Match | None]:
     if s and p:
         if s.strong and not p.strong:
-            return Zone.SMARTHOST, s
+            return ZONE_SMARTHOST, s
         if p.strong and not s.strong:
-            return Zone.PLATFORM, p
-        return Zone.UNKNOWN, None  # matches both equally: cannot tell
+            return ZONE_PLATFORM, p
+        return ZONE_UNKNOWN, None  # matches both equally: cannot tell
     if s:
-        return Zone.SMARTHOST, s
+        return ZONE_SMARTHOST, s
     if p:
-        return Zone.PLATFORM, p
-    return Zone.UNKNOWN, None
+        return ZONE_PLATFORM, p
+    return ZONE_UNKNOWN, None
 
 
 def classify_sender(r: Received, smarthost: HostSet, platform: HostSet) -> tuple[Zone, Match | None]:
