@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+
 from tests.test_fixtures import expectation_files, fixture_for
 from verifier.analysis.engine import analyze
 from verifier.cli import build_parser
