@@ -9,11 +9,11 @@
 #   .venv/bin/python scripts/mutation_score.py OLD/mutants mutants  # two runs, same mutants
 #
 # The mutants and the test selection are set in pyproject.toml ([tool.mutmut]):
-# the analysis and fixture tests, which take a few seconds per mutant at most. The
-# run uses MUTATION_JOBS processes (default 2) and writes under ./mutants/ (ignored by
-# git); a rerun only tests mutants whose code or tests changed. Mutants run cheapest
-# first: the whole set takes hours on two shared cores, so docs/mutation.md measures a
-# fixed set (the cheapest ones plus a sample of the rest) and reruns only its survivors.
+# the analysis and fixture tests, each mutant's run fastest first (tests/mutation_order.py)
+# and stopped at the first failure. The run uses MUTATION_JOBS processes (default 2) and
+# writes under ./mutants/ (ignored by git); a rerun only tests mutants whose code or
+# tests changed (rm -rf mutants for a clean run). Every mutant of verifier/analysis/
+# takes about a quarter of an hour with two jobs on two cores (docs/mutation.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
