@@ -428,13 +428,19 @@ def test_endpoint_names_and_urls():
 # --------------------------------------------------------------------------- `verifier lab api`
 
 
-def test_lab_api_command(tmp_path, clean_env):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a script's background job inherits it
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGINT-inherited-ignored", "SIGTERM"])
+def test_lab_api_command(tmp_path, clean_env, stop):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVH_")}
     env["PYTHONFAULTHANDLER"] = "1"  # SIGABRT dumps every thread's stack, should it ever hang
     proc = subprocess.Popen(
         [sys.executable, "-m", "verifier", "lab", "api", "--listen", "127.0.0.1:0",
          "--state-dir", str(tmp_path / "st"), "--task-delay", "0.05"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=_ignore_sigint if stop == "SIGINT-inherited-ignored" else None,  # noqa: PLW1509
     )
     try:
         lines = []
@@ -452,7 +458,7 @@ def test_lab_api_command(tmp_path, clean_env):
         r = run_cli("connector", "create", "--name", "r", "--smart-host", "smtp.relay.test", "--wait", "--json")
         assert r.rc == 0, r.err
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM if stop == "SIGTERM" else signal.SIGINT)
         try:
             _, err = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:

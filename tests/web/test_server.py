@@ -247,6 +247,31 @@ def test_non_loopback_listen_warns():
     assert "paste page on http://0.0.0.0:" in second
 
 
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGINT-inherited-ignored", "SIGTERM"])
+def test_the_served_page_stops_cleanly_on_ctrl_c_or_sigterm(stop):
+    import signal
+
+    def ignore_sigint():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a script's background job inherits it
+
+    p = subprocess.Popen([sys.executable, "-m", "verifier", "analyze", "--serve", "--listen", "127.0.0.1:0"],
+                         stderr=subprocess.PIPE, text=True,
+                         preexec_fn=ignore_sigint if stop == "SIGINT-inherited-ignored" else None)  # noqa: PLW1509
+    try:
+        line = p.stderr.readline()
+        assert "paste page on http://127.0.0.1:" in line, line
+        url = line.split("paste page on ", 1)[1].split(" ", 1)[0]
+        assert request(url, timeout=30)[0] == 200
+        p.send_signal(signal.SIGTERM if stop == "SIGTERM" else signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+    assert p.returncode == 0, err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("host,expected", [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("192.0.2.1", False)])
 def test_is_loopback(host, expected):
     from verifier.web.paste import is_loopback

@@ -93,6 +93,7 @@ def register(lsub) -> None:
 def run(args: argparse.Namespace) -> int:
     from verifier.lab.api.server import ApiEmulator
     from verifier.lab.api.state import default_state_dir
+    from verifier.stopping import until_stopped
 
     host, port = parse_listen(args.listen)
     if args.task_delay < 0:
@@ -122,12 +123,13 @@ def run(args: argparse.Namespace) -> int:
         out.write("# Press Ctrl-C to stop.\n")
         out.flush()
         try:
-            await asyncio.Event().wait()
+            await until_stopped()
         finally:
             await emulator.stop()
 
     try:
         asyncio.run(serve())
-    except KeyboardInterrupt:
-        sys.stderr.write("verifier: emulator stopped; state saved.\n")
+    except KeyboardInterrupt:  # a Ctrl-C before the handlers were in place
+        pass
+    sys.stderr.write("verifier: emulator stopped; state saved.\n")
     return 0

@@ -349,6 +349,8 @@ def _raise_fd_limit() -> None:
 
 
 def serve(listen: str, options, *, workers: int = 2) -> int:
+    from verifier.stopping import until_stopped
+
     host, port = parse_listen(listen)
     _raise_fd_limit()
 
@@ -364,7 +366,7 @@ def serve(listen: str, options, *, workers: int = 2) -> int:
             shown = f"[{host}]" if ":" in host else host
             sys.stderr.write(f"verifier: paste page on http://{shown}:{bound}/ (Ctrl-C to stop)\n")
             sys.stderr.flush()
-            await asyncio.Event().wait()
+            await until_stopped()
         finally:
             srv.close()
             await runner.cleanup()
