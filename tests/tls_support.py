@@ -1,7 +1,8 @@
-"""A test certificate authority made with openssl for local TLS servers (aiosmtpd)."""
+"""Local TLS servers for tests (aiosmtpd): a test certificate authority made with openssl, and a free port."""
 
 from __future__ import annotations
 
+import socket
 import ssl
 import subprocess
 from pathlib import Path
@@ -37,3 +38,19 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
     return ctx
+
+
+def make_pki(d: Path, good_san: str) -> dict[str, Path]:
+    """A CA in ``d`` and two server certificates: ``good`` for ``good_san``, ``wrong`` for another name."""
+    make_ca(d)
+    good, good_key = make_leaf(d, "good", good_san)
+    wrong, wrong_key = make_leaf(d, "wrong", "DNS:other.example.test")
+    return {"ca": d / "ca.pem", "good": good, "good_key": good_key, "wrong": wrong, "wrong_key": wrong_key}
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from vplatform_support import SMTP_PASSWORD, WRONG_PASSWORD, one_sentence
 
-from tests.tls_support import make_ca, make_leaf, server_context
+from tests.tls_support import free_port, make_pki, server_context
 from verifier.errors import ExitCode
 
 USER = "relayuser@relay.test"
@@ -25,11 +24,7 @@ def _report(r):
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("pki")
-    make_ca(d)
-    good_cert, good_key = make_leaf(d, "good", "IP:127.0.0.1,DNS:localhost")
-    wrong_cert, wrong_key = make_leaf(d, "wrong", "DNS:other.relay.test")
-    return {"ca": d / "ca.pem", "good": good_cert, "good_key": good_key, "wrong": wrong_cert, "wrong_key": wrong_key}
+    return make_pki(tmp_path_factory.mktemp("pki"), "IP:127.0.0.1,DNS:localhost")
 
 
 class Recorder:
@@ -55,14 +50,6 @@ class Recorder:
         return AuthResult(success=ok, handled=False)
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.fixture
 def smtp_server(pki):
     started = []
@@ -76,7 +63,7 @@ def smtp_server(pki):
             kwargs["auth_require_tls"] = True
         else:
             kwargs["auth_require_tls"] = False
-        port = _free_port()
+        port = free_port()
         controller = Controller(
             rec, hostname="127.0.0.1", port=port, authenticator=rec.authenticator,
             server_hostname="smtp.relay.test", **kwargs,
@@ -177,7 +164,7 @@ def test_connector_id_resolves_smart_host(emulator, smtp_server, pki, cli, clean
 
 
 def test_connection_refused(cli):
-    r = cli("connector", "test", "--host", "127.0.0.1", "--port", str(_free_port()), "--timeout", "5")
+    r = cli("connector", "test", "--host", "127.0.0.1", "--port", str(free_port()), "--timeout", "5")
     assert r.rc == ExitCode.CHECK_FAILED
     assert "FAIL  connect" in r.out
     assert "connect" in one_sentence(r.err)
@@ -196,7 +183,7 @@ def implicit_tls_server(pki):
 
     def start(cert: str = "good") -> tuple[int, Recorder]:
         rec = Recorder()
-        port = _free_port()
+        port = free_port()
         controller = Controller(
             rec, hostname="127.0.0.1", port=port, authenticator=rec.authenticator,
             ssl_context=server_context(pki[cert], pki[f"{cert}_key"]), server_hostname="127.0.0.1",

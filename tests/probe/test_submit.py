@@ -4,7 +4,6 @@ what is tried again after a temporary refusal, and what never is."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from tests.tls_support import make_ca, make_leaf, server_context
+from tests.tls_support import free_port, make_pki, server_context
 from verifier.errors import (
     CredentialsError,
     ExitCode,
@@ -30,11 +29,7 @@ FAST = (0.01, 0.01)  # the pauses between attempts, made short for the tests
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("pki")
-    make_ca(d)
-    cert, key = make_leaf(d, "good", "IP:127.0.0.1,DNS:submission.example.test")
-    wrong, wrong_key = make_leaf(d, "wrong", "DNS:other.example.test")
-    return {"ca": d / "ca.pem", "good": cert, "good_key": key, "wrong": wrong, "wrong_key": wrong_key}
+    return make_pki(tmp_path_factory.mktemp("pki"), "IP:127.0.0.1,DNS:submission.example.test")
 
 
 class Script:
@@ -96,20 +91,12 @@ class ScriptedController(Controller):
         return Scripted(self.handler, **self.SMTP_kwargs)
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.fixture
 def server(pki):
     started: list[Controller] = []
 
     def start(script: Script, cert: str = "good") -> int:
-        port = _free_port()
+        port = free_port()
         c = ScriptedController(script, hostname="127.0.0.1", port=port, authenticator=script.authenticator,
                                tls_context=server_context(pki[cert], pki[f"{cert}_key"]), require_starttls=True,
                                auth_require_tls=True, server_hostname="submission.example.test")
@@ -204,7 +191,7 @@ def test_a_certificate_that_does_not_verify_is_not_tried_again(server, pki):
 
 
 def test_nobody_listening_is_tried_again_then_one_sentence():
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     retries: list = []
     ctx = ssl.create_default_context()
     with pytest.raises(NetworkError) as caught:
