@@ -362,14 +362,8 @@ def opendkim_verify(lay: Layout) -> dict[str, str]:
             AlwaysAddARHeader yes
             InternalHosts 127.0.0.1
             ResolverConfiguration {d}/unbound.conf
-            On-DNSError accept
-            On-InternalError accept
             """
         ),
-        # On-DNSError and On-InternalError accept (the default is to tempfail): a worker that
-        # AutoRestart started after a crash has been seen answering every message with a
-        # temporary failure; the MX then keeps the message with its result, as a receiving
-        # server that verifies but does not enforce DKIM does, instead of deferring all mail.
         # Debian's OpenDKIM resolves through libunbound, which answers NXDOMAIN for
         # test. and the TEST-NET reverse zones unless told otherwise.
         "unbound.conf": textwrap.dedent(
