@@ -91,3 +91,35 @@ def lab(lab_dir: Path) -> Iterator[Lab]:
         TIMINGS["down"] = time.monotonic() - t0
         for name, value in sorted(TIMINGS.items()):
             sys.stderr.write(f"\nlab timing {name}: {value:.3f} s")
+
+
+LOG_TAIL_LINES = 30
+_LOGS_SHOWN = {"syslog.log": "OpenDKIM and policyd-spf (syslog)", "postfix-mx.log": "the recipient MX",
+               "postfix-platform.log": "the platform", "postfix-relay.log": "the smarthost"}
+
+
+def _lab_log_tails(log_dir: Path) -> str:
+    """The last lines of the lab's logs: what a failed lab test needs to be understood after
+    the session's lab directory is gone."""
+    parts = []
+    for name, what in _LOGS_SHOWN.items():
+        path = log_dir / name
+        if not path.exists():
+            parts.append(f"--- {name} ({what}): not written")
+            continue
+        with path.open("rb") as fh:
+            fh.seek(max(0, path.stat().st_size - 64 * 1024))
+            lines = fh.read().decode("utf-8", "replace").splitlines()[-LOG_TAIL_LINES:]
+        parts.append(f"--- {name} ({what}), last {len(lines)} lines:\n" + "\n".join(lines))
+    return "\n".join(parts)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "lab" not in getattr(item, "fixturenames", ()):
+        return
+    root = os.environ.get("VERIFIER_LAB_DIR")
+    if root:
+        report.sections.append(("lab logs", _lab_log_tails(Layout(Path(root)).log)))

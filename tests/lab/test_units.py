@@ -154,3 +154,69 @@ def test_a_reused_pid_is_not_taken_for_a_lab_daemon() -> None:
         proc.kill()
         proc.wait()
     assert Lab._live({"pids": {"nsd": proc.pid}, "starts": {"nsd": started}}) == {}
+
+
+def test_devlog_state_tells_a_dead_syslog_socket_from_a_listening_one(tmp_path: Path) -> None:
+    """A /dev/log left by a killed sink refuses connections; the lab must replace it, or
+    OpenDKIM's log is lost. A listening socket, a regular file and a symlink are left alone."""
+    import socket
+
+    path = tmp_path / "log"
+    assert system.devlog_state(path) == "absent"
+    live = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    live.bind(str(path))
+    try:
+        assert system.devlog_state(path) == "listening"
+    finally:
+        live.close()
+    assert path.exists()  # closing a bound socket leaves its file behind
+    assert system.devlog_state(path) == "stale"
+    path.unlink()
+    path.write_text("not a socket\n")
+    assert system.devlog_state(path) == "other"
+    link = tmp_path / "link"
+    link.symlink_to(path)
+    assert system.devlog_state(link) == "other"
+
+
+def test_keeper_starts_a_dead_daemon_afresh_and_gives_up_on_one_that_cannot_stay_up(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    marker = tmp_path / "starts"
+    # a daemon that dies at once: started, restarted, then given up after MAX_STARTS in the window
+    cmd = [sys.executable, "-c", f"open({str(marker)!r}, 'a').write('x'); raise SystemExit(3)"]
+    done = subprocess.run([sys.executable, "-c",
+                           "import sys; from verifier.lab import keeper; "
+                           f"sys.exit(keeper.keep({cmd!r}, pause=0.01, max_starts=4, window=60))"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert marker.read_text() == "xxxx"
+    assert done.stderr.count("exited with status 3; starting it again") == 4
+    assert "started 4 times within 60 s; giving up" in done.stderr
+
+
+def test_keeper_stops_its_daemon_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "pid"
+    # a daemon that ignores SIGTERM (as a lingering milter does): killed after the grace
+    daemon = ("import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+              f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-m", "verifier.lab.keeper", "--", sys.executable, "-c", daemon],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert system.wait_until(lambda: pid_file.exists() and pid_file.read_text(), 20)
+        child = int(pid_file.read_text())
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert time.monotonic() - t0 < 15
+        assert not system.pid_alive(child) or system.proc_state(child) == "Z"
+        assert "starting it again" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()

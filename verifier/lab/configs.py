@@ -321,8 +321,6 @@ def opendkim_sign(lay: Layout, key_file: Path) -> dict[str, str]:
             f"""\
             Mode s
             Socket inet:{t.DKIM_SIGN_PORT}@127.0.0.1
-            AutoRestart yes
-            AutoRestartRate 20/1m
             UserID opendkim:opendkim
             PidFile {d}/sign.pid
             Syslog yes
@@ -351,8 +349,6 @@ def opendkim_verify(lay: Layout) -> dict[str, str]:
             f"""\
             Mode v
             Socket inet:{t.DKIM_VERIFY_PORT}@127.0.0.1
-            AutoRestart yes
-            AutoRestartRate 20/1m
             UserID opendkim:opendkim
             PidFile {d}/verify.pid
             Syslog yes

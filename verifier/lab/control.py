@@ -391,7 +391,15 @@ class Lab:
     # --- processes -----------------------------------------------------------------
 
     def _start_syslog(self, state: dict[str, Any]) -> None:
-        """Bind /dev/log with the lab's sink unless a syslog daemon already has it."""
+        """Bind /dev/log with the lab's sink unless a syslog daemon already has it.
+
+        A socket file nobody listens on (left by a sink that was killed, or by a syslog
+        daemon that stopped) takes no message: OpenDKIM's and policyd-spf's lines would be
+        lost, so the lab replaces it with its own sink for its lifetime."""
+        if system.devlog_state(DEVLOG) == "stale":
+            self.out(f"{DEVLOG} is a socket nobody listens on; the lab binds its own syslog sink there.")
+            with contextlib.suppress(FileNotFoundError):
+                DEVLOG.unlink()
         if DEVLOG.exists() or DEVLOG.is_symlink():
             state["syslog"] = "system"
             self.save(state)
@@ -436,16 +444,18 @@ class Lab:
             "nsd": self._spawn_in_netns("nsd", [system.which("nsd") or "nsd", "-c", str(lay.nsd / "nsd.conf")]),
             "dovecot": self._spawn_in_netns(
                 "dovecot", [system.which("dovecot") or "dovecot", "-c", str(lay.dovecot / "dovecot.conf")]),
-            "opendkim-sign": self._spawn_in_netns(
-                "opendkim-sign", [system.which("opendkim") or "opendkim", "-x", str(lay.opendkim / "sign.conf")]),
-            "opendkim-verify": self._spawn_in_netns(
-                "opendkim-verify", [system.which("opendkim") or "opendkim", "-x", str(lay.opendkim / "verify.conf")]),
+        }
+        # OpenDKIM runs in the foreground under the lab's keeper, which starts a fresh
+        # process when it dies (see verifier/lab/keeper.py); the keeper is what is recorded.
+        kept = {
+            name: self._spawn_in_netns(name, [sys.executable, "-m", "verifier.lab.keeper", "--",
+                                              system.which("opendkim") or "opendkim", "-f", "-x",
+                                              str(lay.opendkim / f"{mode}.conf")])
+            for name, mode in (("opendkim-sign", "sign"), ("opendkim-verify", "verify"))
         }
         pid_files = {
             "nsd": lay.nsd / "nsd.pid",
             "dovecot": lay.dovecot_base / "master.pid",
-            "opendkim-sign": lay.opendkim / "sign.pid",
-            "opendkim-verify": lay.opendkim / "verify.pid",
         }
         for name, proc in procs.items():
             self._finish(name, proc)
@@ -453,6 +463,10 @@ class Lab:
             if not system.wait_until(lambda p=path: system.pid_alive(system.read_pid(p)), 10):
                 raise LabError(f"{name} did not stay up; see {lay.log}.")
             self._record(state, name, system.read_pid(path))
+        for name, proc in kept.items():
+            if proc.poll() is not None:
+                raise LabError(f"{name} did not stay up; see {lay.log / f'start-{name}.log'}.")
+            self._record(state, name, proc.pid)
 
     def _start_postfix(self, state: dict[str, Any], names: tuple[str, ...]) -> None:
         procs = {n: self._spawn_in_netns(f"postfix-{n}", ["postfix", "-c", str(self.layout.postfix(n)), "start"])
@@ -567,9 +581,8 @@ class Lab:
         found = bool(pids) or system.netns_exists() or system.link_exists(t.VETH_MAIN)
         system.signal_pids(pids, signal.SIGTERM)
         left = system.wait_gone(pids, 1.5)
-        # OpenDKIM (libmilter) lingers about 5 s after SIGTERM; it keeps no state worth waiting for.
-        slow = [recorded[n] for n in ("opendkim-sign", "opendkim-verify") if recorded.get(n) in left]
-        system.signal_pids(slow, signal.SIGKILL)
+        # (OpenDKIM's keeper stops it within a second: libmilter lingers about 5 s after SIGTERM
+        # and keeps no state worth waiting for, so the keeper kills it after a short grace.)
         left = system.wait_gone(left, 10)
         system.signal_pids(left, signal.SIGKILL)
         system.wait_gone(left, 3)

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import threading
 import time
@@ -191,6 +192,30 @@ def tcp_open(host: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+def devlog_state(path: Path) -> str:
+    """What the syslog socket path holds: ``"absent"``, ``"listening"`` (a daemon takes
+    datagrams there), ``"stale"`` (a socket file whose connect is refused: its owner is gone)
+    or ``"other"`` (a symlink, a file, or a socket that could not be judged; left alone)."""
+    if path.is_symlink():
+        return "other"
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "absent"
+    except OSError:
+        return "other"
+    if not stat.S_ISSOCK(st.st_mode):
+        return "other"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(str(path))
+        except ConnectionRefusedError:
+            return "stale"
+        except OSError:
+            return "other"
+    return "listening"
 
 
 def proc_state(pid: int) -> str | None:
