@@ -75,7 +75,7 @@ def arc_findings(headers: Headers, out: list[F.Finding]) -> None:
             for kind in ("ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"):
                 if kind not in slot:
                     problems.append(f"no {kind} for i={i}")
-        cvs = {i: (s.tags.get("cv") or "").lower() for s in seals if (i := arc_instance(s.i)) is not None}
+        cvs = {inst: (s.tags.get("cv") or "").lower() for s in seals if (inst := arc_instance(s.i)) is not None}
         for i, cv in sorted(cvs.items()):
             if cv == "fail":
                 problems.append(f"the seal of i={i} says cv=fail")

@@ -122,11 +122,11 @@ def auth_findings(headers: Headers, spf: list[SpfResult], trusted: frozenset[int
         domain = s.domain or "an unnamed domain"
         if s.result == "pass":
             out.append(F.say("spf.pass", [s.header_index], domain=domain, where=where, source=_src(s)))
-            if s.client_ip and border_ip and s.client_ip.lower() == border_ip.lower() and b.sender_zone == ZONE_SMARTHOST:
+            if s.client_ip and border_ip and b is not None and s.client_ip.lower() == border_ip.lower() and b.sender_zone == ZONE_SMARTHOST:
                 out.append(F.say("spf.pass-smarthost-ip", [s.header_index], ip=s.client_ip))
         else:
             out.append(F.say("spf.not-pass", [s.header_index], result=s.result, domain=domain, where=where, source=_src(s)))
-        if s.client_ip and border_ip and s.client_ip.lower() != border_ip.lower() and s.source == "received-spf":
+        if s.client_ip and border_ip and b is not None and s.client_ip.lower() != border_ip.lower() and s.source == "received-spf":
             out.append(F.say("spf.client-ip-mismatch", [s.header_index, b.header_index], ip=s.client_ip, border_ip=border_ip))
 
     # DKIM

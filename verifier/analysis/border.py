@@ -94,14 +94,14 @@ def locate_border(headers: Headers, trusted_ids: set[str], spf: list[SpfResult])
         return None
     by_ip: dict[str, list[int]] = {}
     by_name: dict[str, list[int]] = {}
-    for i, r in enumerate(rcv):
+    for k, r in enumerate(rcv):
         if r.from_ip:
-            by_ip.setdefault(r.from_ip.lower(), []).append(i)
+            by_ip.setdefault(r.from_ip.lower(), []).append(k)
         if r.by_host:
-            by_name.setdefault(r.by_host.lower().rstrip("."), []).append(i)
+            by_name.setdefault(r.by_host.lower().rstrip("."), []).append(k)
 
     def ar_hop(ar: AuthResults) -> int | None:
-        aid = ar.authserv_id.lower().rstrip(".")
+        aid = (ar.authserv_id or "").lower().rstrip(".")
         hit = _nearest(by_name.get(aid, []), rcv, ar.header_index)
         if hit is None:  # an authserv-id naming the domain of the receiving hosts
             hit = _nearest([i for n, ids in by_name.items() if n.endswith("." + aid) for i in ids], rcv, ar.header_index)
@@ -111,13 +111,13 @@ def locate_border(headers: Headers, trusted_ids: set[str], spf: list[SpfResult])
     # 1. authserv-ids the caller trusts
     if trusted_ids:
         for ar in ars:
-            if ar.authserv_id.lower() in trusted_ids:
+            if (ar.authserv_id or "").lower() in trusted_ids:
                 i = ar_hop(ar)
                 if i is None:  # it names no hop: the first Received below it is the border
                     below = [j for j, r in enumerate(rcv) if r.header_index > ar.header_index]
                     i = below[0] if below else None
                 if i is not None:
-                    return descend(rcv, i, ["trusted authserv-id " + ar.authserv_id], [ar.header_index])
+                    return descend(rcv, i, ["trusted authserv-id " + (ar.authserv_id or "")], [ar.header_index])
     # 2. the topmost piece of evidence of either kind: a Received-SPF client-ip equal to a
     #    hop's client address, or an authserv-id equal to a hop's receiving host. Topmost,
     #    because a relay on the sending side may check SPF or DKIM itself and say so lower down.

@@ -10,6 +10,7 @@ unreadable, never stretched over two hops, and never negative.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from verifier.analysis import findings as F
 from verifier.analysis.hosts import HostSet, Match
@@ -55,10 +56,11 @@ def zones_and_delays(headers: Headers, border_idx: int | None, smarthost: HostSe
     # date is unreadable: a delay is never stretched over two hops), for the bottom hop
     # the Date header.
     base = headers.date.utc if headers.date and headers.date.utc else None
-    below_ts = [None] * n
+    below_ts: list[datetime | None] = [None] * n
     for i in range(n):
         if i + 1 < n:
-            below_ts[i] = rcv[i + 1].date.utc if rcv[i + 1].date else None
+            below_date = rcv[i + 1].date
+            below_ts[i] = below_date.utc if below_date else None
         else:
             below_ts[i] = base
     hops = []
@@ -69,8 +71,9 @@ def zones_and_delays(headers: Headers, border_idx: int | None, smarthost: HostSe
             zone, m = classify_receiver(r, smarthost, platform)
         ts = r.date.utc if r.date else None
         delay = None
-        if ts is not None and below_ts[i] is not None:
-            d = (ts - below_ts[i]).total_seconds()
+        below = below_ts[i]
+        if ts is not None and below is not None:
+            d = (ts - below).total_seconds()
             delay = d if d >= 0 else None
         hops.append(_new_hop(i, r, zone, delay, m))
     return hops

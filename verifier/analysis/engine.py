@@ -163,7 +163,7 @@ def analyze(headers: Headers, options: Options | None = None) -> Analysis:
     return _new_analysis(headers, options, tuple(hops), b, verdict, tuple(_sorted_findings(out)), tuple(spf), al, trusted, total, collect_defects(headers), likely)
 
 
-_SEV_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_SEV_ORDER: dict[str, int] = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def _sorted_findings(out: list[F.Finding]) -> list[F.Finding]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from verifier.model import Severity
+from verifier.parsers._construct import positional_constructor
 
 INFO = Severity.INFO
 WARNING = Severity.WARNING
@@ -132,16 +133,7 @@ SPECS: dict[str, FindingSpec] = {s.code: s for s in _SPECS}
 
 # Finding(code, severity, message, headers) without the frozen dataclass's keyword
 # __init__ (which sets each field through object.__setattr__): the slots' own descriptors.
-_SET_CODE, _SET_SEVERITY, _SET_MESSAGE, _SET_HEADERS = (Finding.__dict__[n].__set__ for n in ("code", "severity", "message", "headers"))
-
-
-def _new_finding(code: str, severity: str, message: str, headers: tuple[int, ...]) -> Finding:
-    f = object.__new__(Finding)
-    _SET_CODE(f, code)
-    _SET_SEVERITY(f, severity)
-    _SET_MESSAGE(f, message)
-    _SET_HEADERS(f, headers)
-    return f
+_new_finding = positional_constructor(Finding)
 
 
 # each code's severity and its template's bound ``format``, read by say() in one look-up

@@ -190,7 +190,7 @@ class HostSet:
         if self._glob_re is not None and (self._glob_tails is None or n.endswith(self._glob_tails)):
             m = self._glob_re.match(n)
             if m is not None:
-                return Match(self._globs[m.lastindex - 1][0], "glob", name)
+                return Match(self._globs[(m.lastindex or 1) - 1][0], "glob", name)
         if self._nets and may_be_ip(n.strip("[]")) and ip_or_none(n.strip("[]")) is not None:
             return self.match_ip(n.strip("[]"))
         if self._orgs:

@@ -69,6 +69,7 @@ def likely_route(verdict: Verdict, hops: list[Hop], b: Border | None, smarthost:
     if verdict == VERDICT_BYPASSED and b is not None:
         if b.sender_zone == ZONE_PLATFORM:
             return LikelyRoute(VERDICT_BYPASSED, CONFIRMED, b.index, b.header_index, f"the recipient's border received the message from the platform server {sender_text(b)}.")
+        assert first_pf is not None  # a bypassed verdict without a platform border has one
         hop = hops[first_pf]
         return LikelyRoute(VERDICT_BYPASSED, CONFIRMED, hop.index, hop.received.header_index, f"the platform handled the message again (Received #{hop.index}) after the smarthost.")
     if verdict == VERDICT_VIA_CONNECTOR and b is not None:

@@ -402,7 +402,7 @@ def _strict(value: str) -> tuple[str | None, str | None, list[MethodResult]] | s
     if len(value) > MAX_STRICT_CHARS:
         return "the header is too long for the strict parser"
     try:
-        import authres
+        import authres  # type: ignore[import-untyped]
 
         parsed = authres.all_features().parse_value(value)
     except Exception as exc:  # authres raises SyntaxError and others on bad input

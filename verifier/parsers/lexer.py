@@ -154,10 +154,10 @@ def lex(
             i += 1
             continue
         if ch == "(":
-            j = parens.get(i)
-            if j is not None:
-                append(Token(COMMENT, s[i + 1 : j], i, j + 1))
-                i = j + 1
+            shut = parens.get(i)
+            if shut is not None:
+                append(Token(COMMENT, s[i + 1 : shut], i, shut + 1))
+                i = shut + 1
                 continue
             # an unmatched "(": it and the unmatched ones right after it are one word
             j = i + 1

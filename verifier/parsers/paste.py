@@ -556,7 +556,7 @@ def _unfold(text: str) -> str:
     return " ".join(filter(None, [part.strip(" \t") for part in text.split("\n")]))
 
 
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SURROGATE_RE = re.compile("[" + chr(0xD800) + "-" + chr(0xDFFF) + "]")  # a compiled build takes no surrogate literal
 
 
 def _has_surrogate(text: str) -> bool:
