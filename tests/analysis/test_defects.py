@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import verifier.parsers as parsers
+import verifier.parsers.headers  # noqa: F401 - parsers.headers.PARSERS is swapped in a test
 from verifier.analysis.defects import DEFECT_CODES, DEFECT_SPECS, markdown_table
 from verifier.analysis.engine import analyze_bytes
 from verifier.cli import main
@@ -87,7 +88,7 @@ def test_a_parser_failure_is_a_defect_on_its_header(monkeypatch) -> None:
     def broken(value: str, header_index: int):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(parsers, "parse_received", broken)
+    monkeypatch.setitem(parsers.headers.PARSERS, "received", broken)
     found = _codes(FROM + RECEIVED)
     d = found["parser.internal"][0]
     assert d.header_name == "Received" and d.header_index == 1

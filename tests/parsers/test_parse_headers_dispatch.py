@@ -4,6 +4,7 @@ in any case, and the isolation of a parser that fails (the next field of the kin
 from __future__ import annotations
 
 import verifier.parsers as parsers
+import verifier.parsers.headers  # noqa: F401 - parsers.headers.PARSERS is swapped in a test
 from verifier.parsers import parse_headers
 
 BLOCK = (
@@ -53,8 +54,8 @@ def test_a_failing_parser_leaves_the_next_field_of_its_kind(monkeypatch) -> None
             raise RuntimeError("boom")
         return real_address(value, index)
 
-    monkeypatch.setattr(parsers, "parse_date", flaky_date)
-    monkeypatch.setattr(parsers, "parse_address", flaky_address)
+    monkeypatch.setitem(parsers.headers.PARSERS, "date", flaky_date)
+    monkeypatch.setitem(parsers.headers.PARSERS, "address", flaky_address)
     h = parse_headers(BLOCK)
     assert h.date is not None and h.date.utc.hour == 9 and h.date.utc.minute == 0
     assert h.return_path is not None and h.return_path.address == "second@a.example"
