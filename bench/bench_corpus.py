@@ -33,6 +33,15 @@ _CANDIDATES = [os.path.normpath(os.path.join(HERE, "..", *[".."] * up, "shared",
 DEFAULT_CORPUS = next((c for c in _CANDIDATES if os.path.isdir(c)), _CANDIDATES[0])
 
 
+
+def build_name() -> str:
+    """Which build of verifier the run measured (docs/compiled.md)."""
+    from verifier import _compiled
+
+    return {"compiled": "compiled build (mypyc)", "pure": "pure Python (no compiled build)",
+            "pure-requested": "pure Python (VERIFIER_PURE_PYTHON=1)",
+            "pure-stale": "pure Python (the compiled build is stale)"}.get(_compiled.build, _compiled.build)
+
 def load(corpus: str) -> list[bytes]:
     files = sorted(f for f in os.listdir(corpus) if f.endswith(".hdr"))
     out = []
@@ -112,7 +121,7 @@ def main(argv=None) -> int:
     runs = rounds_of(parsers, items, ns.rounds, ns.passes, time.perf_counter if ns.wall else time.process_time)
 
     clock = "wall clock" if ns.wall else "CPU time"
-    print(f"corpus: {n} header blocks, {size / 1024:.0f} KiB, Python {sys.version.split()[0]}, {ns.rounds} rounds of {ns.passes} passes, {clock}")
+    print(f"corpus: {n} header blocks, {size / 1024:.0f} KiB, Python {sys.version.split()[0]}, {ns.rounds} rounds of {ns.passes} passes, {clock}, {build_name()}")
     print(f"{'parser':44} {'msg/s':>9} {'ms/pass':>9}  {'rounds (ms/pass)':>16}")
     for name, times in runs.items():
         sec = statistics.median(times)

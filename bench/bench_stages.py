@@ -34,6 +34,15 @@ _CANDIDATES = [os.path.normpath(os.path.join(HERE, "..", *[".."] * up, "shared",
 DEFAULT_CORPUS = next((c for c in _CANDIDATES if os.path.isdir(c)), _CANDIDATES[0])
 
 
+
+def build_name() -> str:
+    """Which build of verifier the run measured (docs/compiled.md)."""
+    from verifier import _compiled
+
+    return {"compiled": "compiled build (mypyc)", "pure": "pure Python (no compiled build)",
+            "pure-requested": "pure Python (VERIFIER_PURE_PYTHON=1)",
+            "pure-stale": "pure Python (the compiled build is stale)"}.get(_compiled.build, _compiled.build)
+
 def _rounds(stages: dict, rounds: int, passes: int) -> dict[str, list[float]]:
     """Each stage's CPU seconds per pass in each round (the median of ``passes`` passes,
     the stages taking turns pass by pass)."""
@@ -121,7 +130,7 @@ def main(argv=None) -> int:
         fn()
     runs = _rounds(stages, ns.rounds, ns.passes)
     whole = statistics.median(runs["analyze_bytes (the whole)"])
-    print(f"corpus: {len(items)} header blocks, {sum(map(len, items)) / 1024:.0f} KiB, Python {sys.version.split()[0]}, {ns.rounds} rounds")
+    print(f"corpus: {len(items)} header blocks, {sum(map(len, items)) / 1024:.0f} KiB, Python {sys.version.split()[0]}, {ns.rounds} rounds, {build_name()}")
     print(f"{'stage':44} {'ms/pass':>8} {'share':>6}  {'rounds (ms)':>13}")
     for name, times in runs.items():
         med = statistics.median(times)

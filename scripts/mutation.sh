@@ -16,6 +16,8 @@
 # takes about a quarter of an hour with two jobs on two cores (docs/mutation.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Mutants are sources: never let the compiled build of the unmutated code stand in for them.
+export VERIFIER_PURE_PYTHON=1
 PY=.venv/bin/python
 [ -x .venv/bin/mutmut ] || { echo "mutation.sh: mutmut is missing; run scripts/setup.sh" >&2; exit 10; }
 

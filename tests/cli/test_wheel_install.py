@@ -28,10 +28,15 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpro
 
 
 def _package_files() -> set[str]:
-    """Every file of the package the checkout tracks or holds, except bytecode."""
+    """Every file of the package the checkout tracks or holds, except bytecode and the
+    local compiled build (docs/compiled.md: built on each machine, never distributed)."""
+    from verifier import _compiled
+
+    local_build = {*_compiled.extension_modules(), _compiled.MANIFEST}
     out = set()
     for path in (ROOT / "verifier").rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo") \
+                and path not in local_build:
             out.add(path.relative_to(ROOT).as_posix())
     return out
 

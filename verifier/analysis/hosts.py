@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -138,7 +139,7 @@ def host_set(patterns: tuple[str, ...], provider: bool = False) -> HostSet:
 class HostSet:
     """A compiled set of patterns; ``provider`` enables organisational-domain matches."""
 
-    def __init__(self, patterns: tuple[str, ...] | list[str], *, provider: bool = False) -> None:
+    def __init__(self, patterns: Sequence[str | None], *, provider: bool = False) -> None:
         self.patterns = tuple(p.strip() for p in patterns if p and p.strip())
         self._nets = []
         self._globs = []
