@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             ext = mypycify(sources, opt_level="3", group_name=GROUP, target_dir=os.path.join(tmp, "c"))
             setup(name="verifier-compiled", ext_modules=ext,
                   script_args=["-q", "build_ext", "--inplace", "--build-temp", os.path.join(tmp, "t"),
-                               "--build-lib", os.path.join(tmp, "lib"), "--parallel", str(os.cpu_count() or 1)])
+                               "--build-lib", os.path.join(tmp, "lib")])
         except (SystemExit, Exception) as exc:  # noqa: BLE001 - report in one line, leave the tree pure
             _clean(compiled)
             print(f"build_compiled: the build failed ({type(exc).__name__}: {exc}); verifier runs as pure Python.",

@@ -47,7 +47,6 @@ def test_under_ci_the_compiled_build_is_in_use() -> None:
     if not os.environ.get("CI"):
         pytest.skip("not under CI: the compiled build is optional on a user's machine")
     assert _compiled.build == "compiled", _compiled.build
-    assert verifier.parsers.__name__  # noqa: B018 - the package imported under that build
 
 
 @pytest.mark.parametrize("fmt", ["json", "text", "html"])

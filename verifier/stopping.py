@@ -1,5 +1,8 @@
 """Serving until stopped: Ctrl-C (SIGINT) or SIGTERM, for the commands that run until told.
 
+``until_stopped`` is for asyncio servers; ``stop_requested`` for the synchronous loops of the
+lab's helper processes (the OpenDKIM keeper, the syslog sink).
+
 The handlers are installed on the running event loop, so a command started where SIGINT
 is ignored (in the background of a script without job control, whose children inherit the
 ignored signal) still stops on it, and SIGTERM (a service manager's stop) gets the same
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 
 
 async def until_stopped() -> str:
@@ -38,4 +42,16 @@ async def until_stopped() -> str:
     return got[0]
 
 
-__all__ = ["until_stopped"]
+def stop_requested() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, installing the handlers (the main thread only)."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+__all__ = ["stop_requested", "until_stopped"]

@@ -22,8 +22,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
+
+from verifier.stopping import stop_requested
 
 PAUSE = 0.5  # seconds between a death and the next start
 MAX_STARTS = 20
@@ -44,17 +47,10 @@ def _describe(status: int) -> str:
 def keep(cmd: list[str], *, pause: float = PAUSE, max_starts: int = MAX_STARTS, window: float = WINDOW,
          stop_grace: float = STOP_GRACE) -> int:
     """Run ``cmd`` until told to stop, starting it again each time it exits."""
-    stopping = False
-
-    def stop(_signum, _frame) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = stop_requested()
     starts: deque[float] = deque()
     started = 0
-    while not stopping:
+    while not stop.is_set():
         now = time.monotonic()
         while starts and now - starts[0] > window:
             starts.popleft()
@@ -66,17 +62,15 @@ def keep(cmd: list[str], *, pause: float = PAUSE, max_starts: int = MAX_STARTS, 
         if started:
             _say(f"started {cmd[0]} again (pid {child.pid}).")
         started += 1
-        status = _wait(child, lambda: stopping, stop_grace)
-        if stopping:
+        status = _wait(child, stop, stop_grace)
+        if stop.is_set():
             return 0
         _say(f"{cmd[0]} (pid {child.pid}) exited with {_describe(status)}; starting it again in {pause:g} s.")
-        deadline = time.monotonic() + pause
-        while not stopping and time.monotonic() < deadline:
-            time.sleep(0.05)
+        stop.wait(pause)
     return 0
 
 
-def _wait(child: subprocess.Popen, stopping, stop_grace: float) -> int:
+def _wait(child: subprocess.Popen, stop: threading.Event, stop_grace: float) -> int:
     """The child's exit status; when a stop is asked for, SIGTERM then SIGKILL after the grace."""
     asked: float | None = None
     while True:
@@ -84,7 +78,7 @@ def _wait(child: subprocess.Popen, stopping, stop_grace: float) -> int:
             return child.wait(timeout=0.1)
         except subprocess.TimeoutExpired:
             pass
-        if stopping():
+        if stop.is_set():
             if asked is None:
                 asked = time.monotonic()
                 child.send_signal(signal.SIGTERM)

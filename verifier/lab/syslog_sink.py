@@ -11,10 +11,11 @@ Run as ``python -m verifier.lab.syslog_sink SOCKET LOGFILE``; started detached
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sys
 import time
+
+from verifier.stopping import stop_requested
 
 
 def serve(sock_path: str, log_path: str) -> int:
@@ -22,18 +23,11 @@ def serve(sock_path: str, log_path: str) -> int:
     sock.bind(sock_path)
     os.chmod(sock_path, 0o666)
     stat = os.stat(sock_path)
-    running = True
-
-    def stop(_signum, _frame) -> None:
-        nonlocal running
-        running = False
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = stop_requested()
     sock.settimeout(0.5)
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        while running:
+        while not stop.is_set():
             try:
                 data = sock.recv(16384)
             except TimeoutError:
